@@ -1,0 +1,1 @@
+"""Development-only training pipeline (PyTorch). The app never imports this package."""

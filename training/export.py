@@ -1,0 +1,57 @@
+"""Export a trained model to ONNX (fp32 and static int8 QDQ) and write its model card."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+OPSET = 17
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def export_onnx(model: torch.nn.Module, path: Path, height: int, width: int) -> None:
+    """One float32 NCHW input `input` with a dynamic batch, logits out as `logits`."""
+    model.eval()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        model, torch.zeros(1, 3, height, width), str(path),
+        input_names=["input"], output_names=["logits"],
+        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+        opset_version=OPSET, dynamo=False,
+    )
+
+
+def quantize_int8(fp32_path: Path, int8_path: Path, calib: np.ndarray, batch: int = 32) -> None:
+    """Static int8 QDQ quantization, calibrated on preprocessed training images (float32 NCHW)."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._it = iter([{"input": calib[i : i + batch]} for i in range(0, len(calib), batch)])
+
+        def get_next(self):  # noqa: ANN201 - onnxruntime's interface
+            return next(self._it, None)
+
+    pre = int8_path.with_suffix(".pre.onnx")
+    quant_pre_process(str(fp32_path), str(pre))
+    try:
+        quantize_static(str(pre), str(int8_path), Reader(), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        pre.unlink(missing_ok=True)
+
+
+def write_card(card: dict, path: Path) -> None:
+    path.write_text(json.dumps(card, indent=2) + "\n")
