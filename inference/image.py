@@ -1,0 +1,235 @@
+"""Decode any image a user may drop into 8-bit RGB, refusing bombs and junk before decoding.
+
+Bytes are read in Python and decoded with `cv2.imdecode`, because `cv2.imread` cannot open non-ASCII
+paths on Windows. The header is parsed first so a file that claims 50000x50000 pixels is refused
+without allocating 7 GB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from inference.errors import ImageError
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp"})
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_PIXELS = 100_000_000  # 10,000 x 10,000; any dermatoscope camera is well below this
+MAX_SIDE = 30_000
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    rgb: np.ndarray  # H x W x 3 uint8, EXIF orientation applied
+    format: str
+    width: int  # of the stored image, before any reduced decode
+    height: int
+    reduced: int  # 1, 2, 4 or 8: the JPEG was decoded at 1/reduced scale
+    sha256: str
+    decode_ms: float
+
+
+def sniff_format(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"BM"):
+        return "bmp"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _describe_unknown(head: bytes) -> str:
+    if not head:
+        return "empty file"
+    if head[:4] == b"%PDF":
+        return "a PDF document, not an image"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "a GIF (not supported: convert to PNG or JPEG)"
+    if head[:2] == b"PK":
+        return "a ZIP/Office archive, not an image"
+    sample = head[:512]
+    try:
+        sample.decode("utf-8")
+        return "a text file, not an image"
+    except UnicodeDecodeError:
+        return "unrecognised data, not a supported image (JPEG, PNG, BMP, TIFF, WebP)"
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    i = 2
+    n = len(data)
+    while i + 9 < n:
+        if data[i] != 0xFF:
+            i += 1
+            continue
+        marker = data[i + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+            i += 1 if marker == 0xFF else 2
+            continue
+        seg_len = struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+            return w, h
+        i += 2 + seg_len
+    return None
+
+
+def _tiff_size(data: bytes) -> tuple[int, int] | None:
+    endian = "<" if data[:2] == b"II" else ">"
+    (ifd,) = struct.unpack(endian + "I", data[4:8])
+    if ifd + 2 > len(data):
+        return None
+    (count,) = struct.unpack(endian + "H", data[ifd : ifd + 2])
+    w = h = None
+    for k in range(count):
+        off = ifd + 2 + 12 * k
+        if off + 12 > len(data):
+            break
+        tag, typ = struct.unpack(endian + "HH", data[off : off + 4])
+        val = struct.unpack(endian + ("H" if typ == 3 else "I"), data[off + 8 : off + (10 if typ == 3 else 12)])[0]
+        if tag == 256:
+            w = val
+        elif tag == 257:
+            h = val
+    return (w, h) if w and h else None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8 " and len(data) >= 30:
+        w, h = struct.unpack("<HH", data[26:30])
+        return w & 0x3FFF, h & 0x3FFF
+    if chunk == b"VP8L" and len(data) >= 25:
+        b = data[21:25]
+        w = 1 + (((b[1] & 0x3F) << 8) | b[0])
+        h = 1 + (((b[3] & 0xF) << 10) | (b[2] << 2) | ((b[1] & 0xC0) >> 6))
+        return w, h
+    if chunk == b"VP8X" and len(data) >= 30:
+        w = 1 + int.from_bytes(data[24:27], "little")
+        h = 1 + int.from_bytes(data[27:30], "little")
+        return w, h
+    return None
+
+
+def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
+    """(width, height) from the file header alone, or None when the header is unreadable."""
+    try:
+        if fmt == "png" and len(data) >= 24:
+            return struct.unpack(">II", data[16:24])
+        if fmt == "jpeg":
+            return _jpeg_size(data)
+        if fmt == "bmp" and len(data) >= 26:
+            w, h = struct.unpack("<ii", data[18:26])
+            return abs(w), abs(h)
+        if fmt == "tiff":
+            return _tiff_size(data)
+        if fmt == "webp":
+            return _webp_size(data)
+    except struct.error:
+        return None
+    return None
+
+
+def read_bytes(path: str | Path) -> bytes:
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError as exc:
+        raise ImageError("file not found") from exc
+    except OSError as exc:
+        raise ImageError(f"cannot access file: {exc.strerror or exc}") from exc
+    if p.is_dir():
+        raise ImageError("is a folder, not an image")
+    if size == 0:
+        raise ImageError("empty file (0 bytes)")
+    if size > MAX_FILE_BYTES:
+        raise ImageError(f"file too large ({size / 1e6:.0f} MB; limit {MAX_FILE_BYTES / 1e6:.0f} MB)")
+    try:
+        return p.read_bytes()
+    except PermissionError as exc:
+        raise ImageError("permission denied: the file cannot be read") from exc
+    except OSError as exc:
+        raise ImageError(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _to_rgb8(img: np.ndarray) -> np.ndarray:
+    if img.dtype == np.uint16:
+        img = (img >> 8).astype(np.uint8)
+    elif img.dtype in (np.float32, np.float64):
+        img = np.clip(img * (255.0 if img.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        raise ImageError(f"unsupported pixel type {img.dtype}")
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def reduction_for(width: int, height: int, target_hw: tuple[int, int] | None, min_ratio: float) -> int:
+    """Largest JPEG DCT scale (1/2, 1/4, 1/8) that still leaves min_ratio x the model's input size."""
+    if not target_hw:
+        return 1
+    th, tw = target_hw
+    for f in (8, 4, 2):
+        if width / f >= tw * min_ratio and height / f >= th * min_ratio:
+            return f
+    return 1
+
+
+_REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_ratio: float = 2.0) -> DecodedImage:
+    """Bytes -> 8-bit RGB. With `target_hw`, large JPEGs are decoded at reduced size (much faster)."""
+    t0 = time.perf_counter()
+    fmt = sniff_format(data[:32])
+    if fmt is None:
+        raise ImageError(_describe_unknown(data[:512]))
+    size = header_size(data, fmt)
+    if size is None:
+        raise ImageError(f"damaged {fmt.upper()} header: image size unreadable")
+    w, h = size
+    if w <= 0 or h <= 0:
+        raise ImageError(f"{fmt.upper()} header gives an impossible size {w}x{h}")
+    if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
+        raise ImageError(f"image too large to decode safely ({w}x{h} pixels; limit {MAX_PIXELS / 1e6:.0f} MP)")
+    buf = np.frombuffer(data, dtype=np.uint8)
+    reduced = reduction_for(w, h, target_hw, min_ratio) if fmt == "jpeg" else 1
+    if reduced > 1:
+        img = cv2.imdecode(buf, _REDUCED[reduced])
+    else:
+        # ANYDEPTH keeps 16-bit samples so they are scaled, not clipped; COLOR applies EXIF orientation.
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)
+    if img is None or img.size == 0:
+        raise ImageError(f"corrupt or truncated {fmt.upper()}: the image data cannot be decoded")
+    rgb = _to_rgb8(img)
+    digest = hashlib.sha256(data).hexdigest()
+    return DecodedImage(rgb=rgb, format=fmt, width=w, height=h, reduced=reduced, sha256=digest,
+                        decode_ms=(time.perf_counter() - t0) * 1000.0)
+
+
+def decode_file(path: str | Path, target_hw: tuple[int, int] | None = None, min_ratio: float = 2.0) -> DecodedImage:
+    t0 = time.perf_counter()
+    data = read_bytes(path)
+    img = decode_bytes(data, target_hw, min_ratio)
+    return DecodedImage(**{**img.__dict__, "decode_ms": (time.perf_counter() - t0) * 1000.0})
+
+
+def is_image_path(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(read_bytes(path)).hexdigest()

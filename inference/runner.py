@@ -1,0 +1,166 @@
+"""The one batch runner: decode on a small thread pool, infer in batches, stream results.
+
+The GUI worker, the scan command and the benchmarks all call :class:`BatchRunner`. Work is bounded
+(a window of in-flight images, not the whole folder) so a 10,000-image scan keeps a flat memory
+profile, cancellation is checked between batches, and a bad file only ever produces its own
+`error`/`rejected` Result.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inference.errors import ImageError
+from inference.image import decode_file
+from inference.preprocess import normalize, resize_rgb
+from inference.quality import QualityGate
+from inference.result import Result
+from inference.session import Model
+
+ProgressCallback = Callable[[int, int | None], None]
+
+
+@dataclass
+class _Prepared:
+    path: str
+    tensor: np.ndarray | None  # 3xHxW float32 when ready for the model
+    result: Result  # filled in; status decided unless tensor is set
+
+
+class BatchRunner:
+    """Turns paths into Results with one model, one quality gate and a decode pool."""
+
+    def __init__(self, model: Model, gate: QualityGate | None = None, batch_size: int = 32,
+                 decode_threads: int = 2, reduced_decode: bool = True) -> None:
+        self.model = model
+        self.gate = gate if gate is not None else QualityGate.load()
+        self.batch_size = max(1, batch_size)
+        self.decode_threads = max(1, decode_threads)
+        self.reduced_decode = reduced_decode
+
+    def _base(self, path: str) -> Result:
+        return Result(path=path, status="error", model_name=self.model.name, model_version=self.model.version)
+
+    def prepare(self, path: str | Path) -> _Prepared:
+        """Read, decode, gate and preprocess one file; never raises for a bad file."""
+        path = str(path)
+        res = self._base(path)
+        spec = self.model.card.spec
+        try:
+            img = decode_file(path, (spec.height, spec.width) if self.reduced_decode else None)
+        except ImageError as exc:
+            res.message = str(exc)
+            return _Prepared(path, None, res)
+        except Exception as exc:  # noqa: BLE001 - an unexpected decoder failure is still one bad file
+            res.message = f"cannot decode: {type(exc).__name__}: {exc}"
+            return _Prepared(path, None, res)
+        res.decode_ms = img.decode_ms
+        res.sha256 = img.sha256
+        res.width, res.height = img.width, img.height
+        t0 = time.perf_counter()
+        verdict = self.gate.check(img.rgb)
+        res.quality = dict(verdict.scores)
+        if not verdict.ok:
+            res.status = "rejected"
+            res.message = verdict.message
+            res.preprocess_ms = (time.perf_counter() - t0) * 1000.0
+            return _Prepared(path, None, res)
+        tensor = normalize(resize_rgb(img.rgb, spec), spec)[0]
+        res.preprocess_ms = (time.perf_counter() - t0) * 1000.0
+        return _Prepared(path, tensor, res)
+
+    def _infer(self, batch: list[_Prepared]) -> list[Result]:
+        t0 = time.perf_counter()
+        logits = self.model.logits(np.stack([p.tensor for p in batch]))
+        probs = self.model.probabilities(logits)
+        per_image_ms = (time.perf_counter() - t0) * 1000.0 / len(batch)
+        card = self.model.card
+        scores = self.model.malignant_score(probs)
+        out = []
+        for prep, p, score in zip(batch, probs, scores, strict=True):
+            res = prep.result
+            if not np.all(np.isfinite(p)):
+                res.status, res.message = "error", "model produced non-finite output"
+                out.append(res)
+                continue
+            k = int(np.argmax(p))
+            res.status = "ok"
+            res.probabilities = {c: float(v) for c, v in zip(card.codes, p, strict=True)}
+            res.top_class = card.codes[k]
+            res.top_name = card.classes[k].name
+            res.malignant_score = float(score)
+            res.priority = card.thresholds.priority(float(score))
+            res.priority_rule = card.thresholds.explain(float(score))
+            res.inference_ms = per_image_ms
+            res.message = ""
+            out.append(res)
+        return out
+
+    def classify(self, path: str | Path) -> Result:
+        """One image, batch of one (the GUI's re-run of a single case)."""
+        return next(self.run([path]))
+
+    def run(self, paths: Iterable[str | Path], progress: ProgressCallback | None = None,
+            cancel: threading.Event | Callable[[], bool] | None = None,
+            total: int | None = None) -> Iterator[Result]:
+        """Yield a Result per path (grouped by batch, images without a tensor first).
+
+        `cancel` is checked before each batch is submitted to the model, so a cancel stops within one
+        batch; results already produced are kept by the caller.
+        """
+        if total is None and hasattr(paths, "__len__"):
+            total = len(paths)  # type: ignore[arg-type]
+        is_cancelled = (cancel.is_set if isinstance(cancel, threading.Event) else cancel) or (lambda: False)
+        done = 0
+        window = self.batch_size * 3
+        it = iter(paths)
+        with ThreadPoolExecutor(max_workers=self.decode_threads, thread_name_prefix="decode") as pool:
+            pending: deque[Future[_Prepared]] = deque()
+
+            def fill() -> None:
+                while len(pending) < window:
+                    try:
+                        nxt = next(it)
+                    except StopIteration:
+                        return
+                    pending.append(pool.submit(self.prepare, nxt))
+
+            fill()
+            batch: list[_Prepared] = []
+            while pending:
+                if is_cancelled():
+                    for f in pending:
+                        f.cancel()
+                    return
+                prep = pending.popleft().result()
+                fill()
+                if prep.tensor is None:
+                    done += 1
+                    yield prep.result
+                    if progress:
+                        progress(done, total)
+                    continue
+                batch.append(prep)
+                if len(batch) >= self.batch_size or not pending:
+                    if is_cancelled():
+                        return
+                    for res in self._infer(batch):
+                        done += 1
+                        yield res
+                    if progress:
+                        progress(done, total)
+                    batch = []
+            if batch and not is_cancelled():
+                for res in self._infer(batch):
+                    done += 1
+                    yield res
+                if progress:
+                    progress(done, total)

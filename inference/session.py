@@ -1,0 +1,115 @@
+"""A verified ONNX Runtime session for one model card.
+
+The file is hashed and its graph checked against the card before a single probability is produced:
+a clinician must never see numbers from a model that is not the one the card describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from inference.card import ModelCard, card_path_for
+from inference.errors import ModelError, ModelMissingError, ModelShapeError, ModelTamperedError
+
+# Fastest on the 2-core reference laptop for batch-1 latency of the paper CNN (benchmarks/bench_inference.py).
+DEFAULT_THREADS = 1
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _dims(value_info: ort.NodeArg) -> list[int | str | None]:
+    return list(value_info.shape)
+
+
+class Model:
+    """One model: its card, a CPU InferenceSession, and calibrated probabilities."""
+
+    def __init__(self, card: ModelCard, threads: int = DEFAULT_THREADS) -> None:
+        self.card = card
+        self.threads = max(1, int(threads))
+        if not card.onnx_path.is_file():
+            raise ModelMissingError(f"model file not found: {card.onnx_path}")
+        digest = sha256_file(card.onnx_path)
+        if digest != card.onnx_sha256:
+            raise ModelTamperedError(
+                f"{card.onnx_path.name}: sha256 {digest[:12]}... does not match its card "
+                f"({card.onnx_sha256[:12]}...); the file was changed or corrupted"
+            )
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = self.threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(card.onnx_path), sess_options=opts,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"{card.onnx_path.name} cannot be loaded by ONNX Runtime: {exc}") from exc
+        self._check_graph()
+
+    @classmethod
+    def load(cls, name_or_path: str | Path | None = None, threads: int = DEFAULT_THREADS,
+             directory: Path | None = None) -> Model:
+        return cls(ModelCard.load(card_path_for(name_or_path, directory)), threads=threads)
+
+    def _check_graph(self) -> None:
+        spec, card = self.card.spec, self.card
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        outputs = {o.name: o for o in self.session.get_outputs()}
+        if card.input_name not in inputs:
+            raise ModelShapeError(f"graph has no input {card.input_name!r} (has {sorted(inputs)})")
+        if card.output_name not in outputs:
+            raise ModelShapeError(f"graph has no output {card.output_name!r} (has {sorted(outputs)})")
+        shape = _dims(inputs[card.input_name])
+        if len(shape) != 4 or shape[1:] != [3, spec.height, spec.width]:
+            raise ModelShapeError(f"graph input shape {shape} differs from the card's [N, 3, {spec.height}, "
+                                  f"{spec.width}]")
+        if isinstance(shape[0], int) and shape[0] != 1:
+            raise ModelShapeError(f"graph input has a fixed batch of {shape[0]}")
+        out = _dims(outputs[card.output_name])
+        if len(out) != 2 or out[1] != len(card.classes):
+            raise ModelShapeError(f"graph output shape {out} differs from the card's {len(card.classes)} classes")
+        self.dynamic_batch = not isinstance(shape[0], int)
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+    @property
+    def version(self) -> str:
+        return self.card.version
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """float32 NCHW in, raw logits out (batched when the graph allows it)."""
+        feed = np.ascontiguousarray(batch, dtype=np.float32)
+        if self.dynamic_batch or len(feed) == 1:
+            return self.session.run([self.card.output_name], {self.card.input_name: feed})[0]
+        return np.concatenate([self.session.run([self.card.output_name], {self.card.input_name: feed[i : i + 1]})[0]
+                               for i in range(len(feed))])
+
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """softmax(logits / T), T fitted on the validation split so 70% means about 70%."""
+        z = logits.astype(np.float64) / self.card.temperature
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def malignant_score(self, probs: np.ndarray) -> np.ndarray:
+        idx = [self.card.codes.index(c) for c in self.card.malignant]
+        return probs[..., idx].sum(axis=-1)
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
