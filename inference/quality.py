@@ -49,9 +49,13 @@ def _small(rgb: np.ndarray, size: tuple[int, int] = (128, 96)) -> np.ndarray:
 def features(rgb: np.ndarray) -> np.ndarray:
     """Colour and texture statistics of an 8-bit RGB image, on a fixed 128x96 copy (scale-free)."""
     small = _small(rgb)
+    return _features(small, cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+
+
+def _features(small: np.ndarray, grey_u8: np.ndarray) -> np.ndarray:
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV).reshape(-1, 3).astype(np.float32)
-    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey = grey_u8.astype(np.float32)
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
     grad = float(np.sqrt(gx * gx + gy * gy).mean())
@@ -93,11 +97,12 @@ class QualityGate:
             return QualityVerdict(False, (f"image too small ({w}x{h} px; at least {MIN_SIDE} px on the short side "
                                           "is needed)",))
         small = _small(rgb)
-        grey_std = float(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).std())
+        grey_u8 = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        grey_std = float(grey_u8.std())
         if grey_std < BLANK_STD:
             return QualityVerdict(False, ("blank or solid-colour image: nothing to assess",),
                                   scores={"grey_std": grey_std})
-        feats = features(rgb)
+        feats = _features(small, grey_u8)
         dist = self.distance(feats)
         scores = {"grey_std": round(grey_std, 2), "ood_distance": round(dist, 2),
                   "log_laplacian_var": round(float(feats[-1]), 3)}

@@ -54,4 +54,4 @@ class Result:
         for k in ("decode_ms", "preprocess_ms", "inference_ms"):
             v = getattr(self, k)
             row[k] = "" if v is None else f"{v:.3f}"
-        return row
+        return {k: row[k] for k in CSV_COLUMNS}

@@ -1,0 +1,55 @@
+# DermTriage: every command works from a fresh clone; each one creates/updates the project venv at .venv.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup setup-dev system-deps package selftest bench lint screenshot clean
+
+# Set up the runtime and start the app.
+run: setup
+	$(PY) main.py
+
+# Set up everything (runtime, tests, training extra: torch 2.13.0 CPU) and run the whole test suite.
+test: setup-dev
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+setup: $(PY)
+	$(PY) -m pip install --quiet -e .
+
+setup-dev: $(PY)
+	$(PY) -m pip install --quiet -e '.[test,train,package]'
+
+# Linux libraries Qt needs offscreen, under Xvfb and for the xcb plugin (Debian/Ubuntu; needs root).
+system-deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 \
+	  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 \
+	  libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libx11-xcb1 \
+	  xvfb xauth fonts-dejavu-core
+
+# One-folder PyInstaller build in dist/DermTriage (see build.spec).
+package: setup-dev
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN build.spec
+
+selftest: setup
+	$(PY) main.py --selftest
+
+bench: setup-dev
+	$(PY) benchmarks/bench_inference.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui.py
+	$(PY) benchmarks/bench_package.py
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+
+screenshot: setup-dev
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/screenshot.py
+
+clean:
+	rm -rf build dist

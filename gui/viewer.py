@@ -1,0 +1,200 @@
+"""The image viewer: fit-to-window, 1:1, zoom by wheel or keys, pan by dragging, EXIF orientation.
+
+The full-resolution image is decoded on a worker thread (a dermatoscope photo can be 24 MP), and a
+stale load never replaces the case the user has since moved to.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtGui import QColor, QImage, QImageReader, QKeyEvent, QPainter, QPixmap, QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import (
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+MIN_ZOOM, MAX_ZOOM, STEP = 0.02, 16.0, 1.25
+QImageReader.setAllocationLimit(1024)  # MB; the inference decoder has its own (stricter) pixel limit
+
+
+class _Signals(QObject):
+    loaded = Signal(int, QImage, str)
+
+
+class _Load(QRunnable):
+    def __init__(self, token: int, path: str, signals: _Signals) -> None:
+        super().__init__()
+        self.token, self.path, self.signals = token, path, signals
+
+    def run(self) -> None:
+        reader = QImageReader(self.path)
+        reader.setAutoTransform(True)  # EXIF orientation, as the model saw it
+        img = reader.read()
+        self.signals.loaded.emit(self.token, img, "" if not img.isNull() else reader.errorString())
+
+
+class ImageViewer(QGraphicsView):
+    """`zoomChanged(factor)` whenever the scale changes; `imageShown(ok)` when a load completes."""
+
+    zoomChanged = Signal(float)
+    imageShown = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self._item = QGraphicsPixmapItem()
+        self._item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.scene().addItem(self._item)
+        self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform | QPainter.RenderHint.Antialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setBackgroundBrush(QColor("#1e1e1e"))
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._fit = True
+        self._token = 0
+        self._message = "No case selected"
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._signals = _Signals()
+        self._signals.loaded.connect(self._on_loaded)
+        self.path: str | None = None
+
+    # ---- loading -----------------------------------------------------------------------------------
+    def load(self, path: str | None) -> None:
+        """Show the image at `path` (None clears). Returns at once; the decode runs off the GUI thread."""
+        self._token += 1
+        self.path = path
+        self._item.setPixmap(QPixmap())
+        self._message = "Loading…" if path else "No case selected"
+        self.viewport().update()
+        if path:
+            self._pool.start(_Load(self._token, path, self._signals))
+
+    def _on_loaded(self, token: int, img: QImage, error: str) -> None:
+        if token != self._token:
+            return  # the user has moved on to another case
+        if img.isNull():
+            self._message = f"Image cannot be displayed: {error or 'unreadable file'}"
+            self.viewport().update()
+            self.imageShown.emit(False)
+            return
+        self._message = ""
+        self._item.setPixmap(QPixmap.fromImage(img))
+        self.scene().setSceneRect(self._item.boundingRect())
+        self.fit()
+        self.imageShown.emit(True)
+
+    @property
+    def has_image(self) -> bool:
+        return not self._item.pixmap().isNull()
+
+    # ---- zoom --------------------------------------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        self._fit = True
+        if self.has_image:
+            self.fitInView(self._item, Qt.AspectRatioMode.KeepAspectRatio)
+        self.zoomChanged.emit(self.zoom)
+
+    def actual_size(self) -> None:
+        self._set_zoom(1.0)
+
+    def zoom_in(self) -> None:
+        self._set_zoom(self.zoom * STEP)
+
+    def zoom_out(self) -> None:
+        self._set_zoom(self.zoom / STEP)
+
+    def _set_zoom(self, factor: float) -> None:
+        factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
+        self._fit = False
+        self.scale(factor / self.zoom, factor / self.zoom)
+        self.zoomChanged.emit(self.zoom)
+
+    # ---- events ------------------------------------------------------------------------------------
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if not self.has_image:
+            return
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self._set_zoom(self.zoom * (STEP ** steps))
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_in()
+        elif key == Qt.Key.Key_Minus:
+            self.zoom_out()
+        elif key in (Qt.Key.Key_0, Qt.Key.Key_F):
+            self.fit()
+        elif key == Qt.Key.Key_1:
+            self.actual_size()
+        else:
+            super().keyPressEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._fit:
+            self.fit()
+
+    def drawForeground(self, painter: QPainter, rect) -> None:  # noqa: ANN001 - QRectF from Qt
+        if not self._message:
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(QColor("#bdbdbd"))
+        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                         self._message)
+        painter.restore()
+
+    def shutdown(self) -> None:
+        self._pool.waitForDone(2000)
+
+
+class ViewerPanel(QWidget):
+    """The viewer with its zoom controls and a caption naming the case on screen."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.viewer = ImageViewer(self)
+        self.caption = QLabel("")
+        self.caption.setObjectName("viewerCaption")
+        self.zoom_label = QLabel("")
+        self.zoom_label.setMinimumWidth(48)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 4)
+        bar.addWidget(self.caption, 1)
+        for text, tip, slot in (("−", "Zoom out (−, Ctrl+−, wheel)", self.viewer.zoom_out),
+                                ("+", "Zoom in (+, Ctrl++, wheel)", self.viewer.zoom_in),
+                                ("Fit", "Fit to window (F, Ctrl+0)", self.viewer.fit),
+                                ("1:1", "Actual size (1, Ctrl+Alt+0)", self.viewer.actual_size)):
+            b = QToolButton(self)
+            b.setText(text)
+            b.setToolTip(tip)
+            b.setAutoRaise(True)
+            b.clicked.connect(slot)
+            bar.addWidget(b)
+        bar.addWidget(self.zoom_label)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(bar)
+        lay.addWidget(self.viewer, 1)
+        self.viewer.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z:.0%}" if self.viewer.has_image else ""))
+
+    def show_case(self, path: str | None, caption: str = "") -> None:
+        self.caption.setText(caption)
+        self.zoom_label.setText("")
+        self.viewer.load(path)

@@ -1,0 +1,92 @@
+"""The quality gate refuses non-dermoscopy and blank/noise (>= 95%) but keeps real lesions (<= 3% refused).
+
+The rates printed here are the ones recorded in the README.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import cv2
+import numpy as np
+import pytest
+
+from inference.quality import QualityGate
+from tests.conftest import HAM, ROOT
+
+skdata = pytest.importorskip("skimage.data")
+
+# scikit-image's bundled sample photos (no download): none of them is dermoscopy.
+PHOTOS = ["astronaut", "brick", "camera", "cat", "clock", "coffee", "coins", "colorwheel", "grass", "gravel",
+          "horse", "hubble_deep_field", "immunohistochemistry", "logo", "microaneurysms", "moon", "page", "retina",
+          "rocket", "text", "checkerboard"]
+
+
+def as_rgb8(img: np.ndarray) -> np.ndarray:
+    if img.dtype == bool:
+        img = img.astype(np.uint8) * 255
+    if img.dtype != np.uint8:
+        img = (255 * (img - img.min()) / max(float(img.max() - img.min()), 1e-9)).astype(np.uint8)
+    if img.ndim == 2:
+        img = np.stack([img] * 3, axis=-1)
+    return np.ascontiguousarray(img[..., :3])
+
+
+def non_dermoscopy_images() -> dict[str, np.ndarray]:
+    out = {name: as_rgb8(getattr(skdata, name)()) for name in PHOTOS}
+    left, right, _ = skdata.stereo_motorcycle()
+    out["motorcycle"] = as_rgb8(left)
+    rng = np.random.default_rng(0)
+    out["uniform_noise"] = rng.integers(0, 256, (450, 600, 3), dtype=np.uint8)
+    out["gaussian_noise"] = np.clip(rng.normal(128, 40, (450, 600, 3)), 0, 255).astype(np.uint8)
+    out["salt_pepper"] = (rng.random((450, 600, 1)) > 0.5).astype(np.uint8).repeat(3, 2) * 255
+    for name, colour in (("white", 255), ("black", 0), ("grey", 128)):
+        out[f"blank_{name}"] = np.full((450, 600, 3), colour, np.uint8)
+    out["blank_skin_tone"] = np.full((450, 600, 3), (224, 172, 150), np.uint8)
+    out["noisy_flat"] = np.clip(np.full((450, 600, 3), 200.0) + rng.normal(0, 1, (450, 600, 3)), 0, 255).astype(
+        np.uint8)
+    return out
+
+
+@pytest.fixture(scope="module")
+def gate() -> QualityGate:
+    return QualityGate.load()
+
+
+def test_non_dermoscopy_refused(gate):
+    imgs = non_dermoscopy_images()
+    verdicts = {k: gate.check(v) for k, v in imgs.items()}
+    passed = [k for k, v in verdicts.items() if v.ok]
+    rate = 1 - len(passed) / len(imgs)
+    print(f"\nnon-dermoscopy refused: {len(imgs) - len(passed)}/{len(imgs)} = {rate:.1%}; passed: {passed}")
+    assert rate >= 0.95
+    for k, v in verdicts.items():
+        if not v.ok:
+            assert v.message, k
+    assert "blank" in verdicts["blank_white"].message
+
+
+def test_test_split_dermoscopy_mostly_accepted(gate):
+    with open(ROOT / "training" / "splits" / "ham10000.csv") as fh:
+        ids = [r["image_id"] for r in csv.DictReader(fh) if r["split"] == "test"]
+    refused = []
+    for image_id in ids:
+        rgb = cv2.cvtColor(cv2.imread(str(HAM / "images" / f"{image_id}.jpg")), cv2.COLOR_BGR2RGB)
+        v = gate.check(rgb)
+        if not v.ok:
+            refused.append((image_id, v.message))
+    rate = len(refused) / len(ids)
+    print(f"\ntest-split dermoscopy refused: {len(refused)}/{len(ids)} = {rate:.2%}")
+    assert rate <= 0.03
+
+
+def test_heavy_blur_refused(gate, fullsize_images):
+    refused = 0
+    for p in fullsize_images[:40]:
+        rgb = cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
+        v = gate.check(cv2.GaussianBlur(rgb, (0, 0), 12))
+        refused += not v.ok
+        if not v.ok:
+            assert "blur" in v.message or "dermoscopic" in v.message
+    print(f"\nheavily blurred (sigma 12 px) refused: {refused}/40")
+    assert refused >= 30

@@ -1,0 +1,70 @@
+"""`python main.py scan` as a user runs it: a real process, a folder of real and broken images."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from inference.result import CSV_COLUMNS
+from tests.conftest import ROOT
+
+
+def scan(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), "scan", *args], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+
+
+@pytest.fixture
+def folder(tmp_path, fullsize_images):
+    d = tmp_path / "patient 7"
+    (d / "sub").mkdir(parents=True)
+    for p in fullsize_images[:6]:
+        shutil.copy(p, d / p.name)
+    shutil.copy(fullsize_images[6], d / "sub" / fullsize_images[6].name)
+    (d / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 50)
+    (d / "notes.txt").write_text("not an image, and not listed")
+    return d
+
+
+def test_scan_csv(folder, tmp_path):
+    out = tmp_path / "results.csv"
+    proc = scan(str(folder), "--out", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    with open(out, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames[: len(CSV_COLUMNS)] == CSV_COLUMNS
+        rows = list(reader)
+    assert len(rows) == 7  # 6 images + broken.jpg; notes.txt skipped; sub/ not recursive
+    by_name = {r["path"].rsplit("/", 1)[-1]: r for r in rows}
+    assert by_name["broken.jpg"]["status"] == "error" and by_name["broken.jpg"]["message"]
+    assert by_name["broken.jpg"]["p_mel"] == ""
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert len(ok) >= 5
+    for r in ok:
+        probs = [float(r[f"p_{c}"]) for c in ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")]
+        assert abs(sum(probs) - 1) < 1e-4
+        assert r["priority"] in ("urgent", "soon", "routine") and r["top_class"]
+        assert float(r["inference_ms"]) > 0
+    assert "scanned 7 images" in proc.stderr
+
+
+def test_scan_recursive_json(folder, tmp_path):
+    out = tmp_path / "results.jsonl"
+    proc = scan(str(folder), "--out", str(out), "--recursive", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 8
+    assert all(r["model"] == "paper_cnn" for r in rows)
+    assert list(rows[0])[: len(CSV_COLUMNS)] == CSV_COLUMNS
+
+
+def test_scan_unusable_folder_or_model(tmp_path, folder):
+    proc = scan(str(tmp_path / "nope"), "--out", str(tmp_path / "r.csv"))
+    assert proc.returncode != 0 and "not a folder" in proc.stderr
+    proc = scan(str(folder), "--out", str(tmp_path / "r.csv"), "--model", str(tmp_path / "missing.json"))
+    assert proc.returncode != 0 and "model unusable" in proc.stderr
