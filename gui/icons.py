@@ -11,6 +11,8 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
+from inference.resources import assets_dir
+
 # Priority key -> (label, colour). Keys are what the queue model uses for a row's triage state.
 PRIORITY_STYLE: dict[str, tuple[str, str]] = {
     "urgent": ("Urgent", "#c62828"),
@@ -87,7 +89,12 @@ def priority_pixmap(kind: str, size: int) -> QPixmap:
 
 @cache
 def app_icon() -> QIcon:
-    """A dermatoscope-like lens over a lesion: the window and taskbar icon."""
+    """The shipped icon (assets/icons, found frozen too); a drawn stand-in if it is missing."""
+    shipped = assets_dir() / "icons" / "dermtriage.png"
+    if shipped.is_file():
+        icon = QIcon(str(shipped))
+        if not icon.isNull():
+            return icon
     icon = QIcon()
     for size in (16, 32, 48, 64, 128, 256):
         pm = QPixmap(size, size)

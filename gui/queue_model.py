@@ -12,9 +12,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import IntEnum
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
 
 from gui.icons import PRIORITY_STYLE, priority_icon
+from gui.qtcompat import emit
 from gui.store import REVIEW_STATUSES, CaseRecord, Store
 from gui.thumbnails import ThumbnailCache
 
@@ -144,7 +153,11 @@ class QueueModel(QAbstractTableModel):
         if col == Col.TOP_CLASS:
             return rec.top_name if rec.status == "ok" else "—"
         if col == Col.MALIGNANT:
-            return f"{rec.malignant_score:.0%}" if rec.status == "ok" and rec.malignant_score is not None else "—"
+            return (
+                f"{rec.malignant_score:.0%}"
+                if rec.status == "ok" and rec.malignant_score is not None
+                else "—"
+            )
         if col == Col.PRIORITY:
             return PRIORITY_STYLE[triage_state(rec)][0]
         if col == Col.REVIEW:
@@ -176,8 +189,8 @@ class QueueModel(QAbstractTableModel):
             return rec.path
         if col == Col.PRIORITY:
             return rec.priority_rule if rec.status == "ok" else rec.message
-        if col == Col.TOP_CLASS and rec.status != "ok":
-            return rec.message
+        if col == Col.TOP_CLASS:
+            return rec.top_name if rec.status == "ok" else rec.message
         return None
 
     def setData(self, index: QModelIndex | QPersistentModelIndex, value: object,
@@ -200,7 +213,7 @@ class QueueModel(QAbstractTableModel):
         else:
             return False
         self._row_changed(index.row())
-        self.caseEdited.emit(rec.id)
+        emit(self.caseEdited, rec.id)
         return True
 
     # ---- mirror of the store -----------------------------------------------------------------------
@@ -210,7 +223,7 @@ class QueueModel(QAbstractTableModel):
         self._index = {r.id: i for i, r in enumerate(self._rows)}
         self.counts = Counter(triage_state(r) for r in self._rows)
         self.endResetModel()
-        self.countsChanged.emit()
+        emit(self.countsChanged)
 
     def upsert(self, records: Iterable[CaseRecord]) -> None:
         """Insert new cases in one block at the end; replace cases already shown (a re-analysis)."""
@@ -233,7 +246,7 @@ class QueueModel(QAbstractTableModel):
                 self._index[rec.id] = first + i
                 self.counts[triage_state(rec)] += 1
             self.endInsertRows()
-        self.countsChanged.emit()
+        emit(self.countsChanged)
 
     def remove(self, case_ids: Iterable[int]) -> None:
         """Take cases out of the queue (the store keeps them and their audit trail)."""
@@ -265,13 +278,13 @@ class QueueModel(QAbstractTableModel):
         return self._index.get(case_id)
 
     def _row_changed(self, row: int) -> None:
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(Col) - 1))
+        emit(self.dataChanged, self.index(row, 0), self.index(row, len(Col) - 1))
 
     def _thumb_ready(self, case_id: int) -> None:
         row = self._index.get(case_id)
         if row is not None:
             idx = self.index(row, Col.THUMB)
-            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+            emit(self.dataChanged, idx, idx, [Qt.ItemDataRole.DecorationRole])
 
 
 class QueueProxy(QSortFilterProxyModel):

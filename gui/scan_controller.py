@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
+from gui.qtcompat import emit
 from gui.store import CaseRecord
 from gui.workers import ScanItem, ScanSummary, ScanWorker
 from inference.session import Model
@@ -80,12 +81,11 @@ class ScanController(QObject):
         worker.progress.connect(self._on_progress)
         worker.caseReady.connect(self._on_case)
         worker.finished.connect(self._on_finished)
-        worker.finished.connect(thread.quit)
         thread.finished.connect(worker.deleteLater)
         self._thread, self._worker = thread, worker
         self._t0 = time.perf_counter()
         self._timer.start()
-        self.started.emit()
+        emit(self.started)
         thread.start()
 
     def _on_case(self, record: CaseRecord, _kind: str) -> None:
@@ -94,19 +94,20 @@ class ScanController(QObject):
     def flush(self) -> None:
         if self._buffer:
             burst, self._buffer = self._buffer, []
-            self.casesReady.emit(burst)
+            emit(self.casesReady, burst)
 
     def _on_progress(self, done: int, total: int) -> None:
         elapsed = max(time.perf_counter() - self._t0, 1e-6)
         rate = done / elapsed
         eta = (total - done) / rate if rate > 0 and total else -1.0
-        self.progressChanged.emit(done, total, rate, eta)
+        emit(self.progressChanged, done, total, rate, eta)
 
     def _on_finished(self, summary: ScanSummary) -> None:
         self.flush()
         thread = self._thread
         self._thread, self._worker = None, None
         if thread is not None:
+            thread.quit()  # run() has returned; stop the thread's event loop (thread-safe call)
             thread.wait(5000)
             thread.deleteLater()
         if summary.processed:
@@ -116,7 +117,7 @@ class ScanController(QObject):
             self._start_next()
         else:
             self._timer.stop()
-        self.finished.emit(summary)
+        emit(self.finished, summary)
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Cancel and wait (window closing): the worker must not outlive the store or the model."""

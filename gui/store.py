@@ -69,8 +69,10 @@ MIGRATIONS: tuple[str, ...] = (
         action TEXT NOT NULL,
         detail TEXT NOT NULL DEFAULT ''
     );
-    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
     """,
     # v2: cases can leave the queue without losing their history (the audit log keeps pointing at them).
     "ALTER TABLE cases ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;",
@@ -142,12 +144,27 @@ class CaseRecord:
 
     def to_result(self) -> Result:
         """Back to the inference Result, so exports use exactly the scan command's CSV columns."""
-        return Result(path=self.path, status=self.status, message=self.message, probabilities=self.probabilities,
-                      top_class=self.top_class, top_name=self.top_name, malignant_score=self.malignant_score,
-                      priority=self.priority, priority_rule=self.priority_rule, quality=dict(self.quality),
-                      warnings=list(self.warnings), model_name=self.model_name, model_version=self.model_version,
-                      sha256=self.sha256, width=self.width, height=self.height, decode_ms=self.decode_ms,
-                      preprocess_ms=self.preprocess_ms, inference_ms=self.inference_ms)
+        return Result(
+            path=self.path,
+            status=self.status,
+            message=self.message,
+            probabilities=self.probabilities,
+            top_class=self.top_class,
+            top_name=self.top_name,
+            malignant_score=self.malignant_score,
+            priority=self.priority,
+            priority_rule=self.priority_rule,
+            quality=dict(self.quality),
+            warnings=list(self.warnings),
+            model_name=self.model_name,
+            model_version=self.model_version,
+            sha256=self.sha256,
+            width=self.width,
+            height=self.height,
+            decode_ms=self.decode_ms,
+            preprocess_ms=self.preprocess_ms,
+            inference_ms=self.inference_ms,
+        )
 
 
 @dataclass(frozen=True)
@@ -238,7 +255,9 @@ class Store:
         return [tuple(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
 
     def result_count(self, case_id: int) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM results WHERE case_id = ?", (case_id,)).fetchone()[0])
+        return int(
+            self.conn.execute("SELECT COUNT(*) FROM results WHERE case_id = ?", (case_id,)).fetchone()[0]
+        )
 
     # ---- writing ---------------------------------------------------------------------------------
     def _audit(self, tx: _Tx, case_id: int | None, action: str, detail: str = "") -> None:
@@ -271,15 +290,19 @@ class Store:
             if case_id is None:
                 row = None
                 if res.sha256:
-                    row = tx.execute("SELECT id, removed FROM cases WHERE sha256 = ?", (res.sha256,)).fetchone()
+                    row = tx.execute(
+                        "SELECT id, removed FROM cases WHERE sha256 = ?", (res.sha256,)
+                    ).fetchone()
                     if row and not row[1]:
                         return IngestOutcome(None, "duplicate")
                 if row is None:
                     row = tx.execute("SELECT id, removed FROM cases WHERE sha256 IS NULL AND path = ? "
                                      "ORDER BY id DESC LIMIT 1", (path,)).fetchone()
                 if row is None:
-                    cur = tx.execute("INSERT INTO cases (patient_id, path, sha256, added, note) VALUES (?, ?, ?, ?, ?)",
-                                     (patient_id or "", path, res.sha256, now_iso(), note))
+                    cur = tx.execute(
+                        "INSERT INTO cases (patient_id, path, sha256, added, note) VALUES (?, ?, ?, ?, ?)",
+                        (patient_id or "", path, res.sha256, now_iso(), note),
+                    )
                     case_id, kind = int(cur.lastrowid), "added"
                     self._audit(tx, case_id, "added", path)
                 else:

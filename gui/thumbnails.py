@@ -12,6 +12,8 @@ from collections import OrderedDict
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 
+from gui.qtcompat import emit
+
 THUMB_SIZE = QSize(56, 42)
 CACHE_LIMIT = 3000
 
@@ -25,7 +27,9 @@ def load_scaled(path: str, bound: QSize) -> QImage:
         reader.setScaledSize(size.scaled(bound, Qt.AspectRatioMode.KeepAspectRatio))
     img = reader.read()
     if not img.isNull() and (img.width() > bound.width() or img.height() > bound.height()):
-        img = img.scaled(bound, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        img = img.scaled(
+            bound, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
     return img
 
 
@@ -39,7 +43,7 @@ class _Job(QRunnable):
         self.key, self.path, self.signals = key, path, signals
 
     def run(self) -> None:
-        self.signals.loaded.emit(self.key, load_scaled(self.path, THUMB_SIZE))
+        emit(self.signals.loaded, self.key, load_scaled(self.path, THUMB_SIZE))
 
 
 class ThumbnailCache(QObject):
@@ -71,7 +75,7 @@ class ThumbnailCache(QObject):
         self._cache[case_id] = QPixmap.fromImage(img) if not img.isNull() else QPixmap()
         while len(self._cache) > CACHE_LIMIT:
             self._cache.popitem(last=False)
-        self.ready.emit(case_id)
+        emit(self.ready, case_id)
 
     def shutdown(self) -> None:
         self._pool.clear()

@@ -7,7 +7,16 @@ stale load never replaces the case the user has since moved to.
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QImage, QImageReader, QKeyEvent, QPainter, QPixmap, QResizeEvent, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QImageReader,
+    QKeyEvent,
+    QPainter,
+    QPixmap,
+    QResizeEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QGraphicsPixmapItem,
     QGraphicsScene,
@@ -18,6 +27,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from gui.qtcompat import emit
 
 MIN_ZOOM, MAX_ZOOM, STEP = 0.02, 16.0, 1.25
 QImageReader.setAllocationLimit(1024)  # MB; the inference decoder has its own (stricter) pixel limit
@@ -36,7 +47,7 @@ class _Load(QRunnable):
         reader = QImageReader(self.path)
         reader.setAutoTransform(True)  # EXIF orientation, as the model saw it
         img = reader.read()
-        self.signals.loaded.emit(self.token, img, "" if not img.isNull() else reader.errorString())
+        emit(self.signals.loaded, self.token, img, "" if not img.isNull() else reader.errorString())
 
 
 class ImageViewer(QGraphicsView):
@@ -84,13 +95,13 @@ class ImageViewer(QGraphicsView):
         if img.isNull():
             self._message = f"Image cannot be displayed: {error or 'unreadable file'}"
             self.viewport().update()
-            self.imageShown.emit(False)
+            emit(self.imageShown, False)
             return
         self._message = ""
         self._item.setPixmap(QPixmap.fromImage(img))
         self.scene().setSceneRect(self._item.boundingRect())
         self.fit()
-        self.imageShown.emit(True)
+        emit(self.imageShown, True)
 
     @property
     def has_image(self) -> bool:
@@ -105,7 +116,7 @@ class ImageViewer(QGraphicsView):
         self._fit = True
         if self.has_image:
             self.fitInView(self._item, Qt.AspectRatioMode.KeepAspectRatio)
-        self.zoomChanged.emit(self.zoom)
+        emit(self.zoomChanged, self.zoom)
 
     def actual_size(self) -> None:
         self._set_zoom(1.0)
@@ -120,7 +131,7 @@ class ImageViewer(QGraphicsView):
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
         self._fit = False
         self.scale(factor / self.zoom, factor / self.zoom)
-        self.zoomChanged.emit(self.zoom)
+        emit(self.zoomChanged, self.zoom)
 
     # ---- events ------------------------------------------------------------------------------------
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -192,7 +203,9 @@ class ViewerPanel(QWidget):
         lay.setSpacing(0)
         lay.addLayout(bar)
         lay.addWidget(self.viewer, 1)
-        self.viewer.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z:.0%}" if self.viewer.has_image else ""))
+        self.viewer.zoomChanged.connect(
+            lambda z: self.zoom_label.setText(f"{z:.0%}" if self.viewer.has_image else "")
+        )
 
     def show_case(self, path: str | None, caption: str = "") -> None:
         self.caption.setText(caption)

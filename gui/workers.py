@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from gui.qtcompat import emit
 from gui.store import Store
 from inference.image import is_image_path
 from inference.result import Result
@@ -136,12 +137,12 @@ class ScanWorker(QObject):
                 found, summary.skipped_non_images = collect_images(self.sources, self.cancel_event)
                 items += found
             summary.total = len(items)
-            self.listed.emit(summary.total, summary.skipped_non_images)
+            emit(self.listed, summary.total, summary.skipped_non_images)
             store = Store(self.db_path)
             by_path = {i.path: i for i in items}
             runner = BatchRunner(self.model, batch_size=BATCH_SIZE, decode_threads=DECODE_THREADS)
-            results = runner.run([i.path for i in items], progress=self.progress.emit, cancel=self.cancel_event,
-                                 total=summary.total)
+            results = runner.run([i.path for i in items], progress=self._report_progress,
+                                 cancel=self.cancel_event, total=summary.total)
             for res in results:
                 self._store_one(store, res, by_path.get(res.path) or ScanItem(res.path), summary)
             summary.cancelled = self.cancel_event.is_set() and summary.processed < summary.total
@@ -151,7 +152,10 @@ class ScanWorker(QObject):
             if store is not None:
                 store.close()
             summary.seconds = time.perf_counter() - t0
-            self.finished.emit(summary)
+            emit(self.finished, summary)
+
+    def _report_progress(self, done: int, total: int | None) -> None:
+        emit(self.progress, done, total or 0)
 
     def _store_one(self, store: Store, res: Result, item: ScanItem, summary: ScanSummary) -> None:
         summary.processed += 1
@@ -162,4 +166,4 @@ class ScanWorker(QObject):
             return
         setattr(summary, outcome.kind, getattr(summary, outcome.kind) + 1)
         setattr(summary, res.status, getattr(summary, res.status) + 1)
-        self.caseReady.emit(outcome.record, outcome.kind)
+        emit(self.caseReady, outcome.record, outcome.kind)

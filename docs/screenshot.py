@@ -1,0 +1,107 @@
+"""Take docs/screenshot.png: the app after scanning ~20 real full-size HAM10000 images.
+
+Run under a virtual display (`xvfb-run -a .venv/bin/python docs/screenshot.py`) or headless
+(`QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshot.py`). Everything the app writes (its
+database, its settings, the per-patient copies of the images) goes to a temporary folder; the user's
+data and settings are never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FULLSIZE = ROOT.parent / "shared" / "data" / "ham10000_fullsize"
+
+
+def pick_images(count: int) -> list[tuple[str, Path]]:
+    """A mix of diagnoses (round robin over classes) so the queue shows every priority."""
+    by_dx: dict[str, list[tuple[str, Path]]] = defaultdict(list)
+    with open(FULLSIZE / "metadata.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            img = FULLSIZE / "images" / f"{row['image_id']}.jpg"
+            if img.is_file():
+                by_dx[row["dx"]].append((row["lesion_id"], img))
+    chosen: list[tuple[str, Path]] = []
+    while len(chosen) < count and any(by_dx.values()):
+        for dx in sorted(by_dx):
+            if by_dx[dx] and len(chosen) < count:
+                chosen.append(by_dx[dx].pop(0))
+    return chosen
+
+
+def wait(app, predicate, timeout: float) -> bool:  # noqa: ANN001 - QApplication
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        app.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    ap.add_argument("--count", type=int, default=20)
+    ap.add_argument("--theme", default="light", choices=["system", "light", "dark"])
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="dermtriage-screenshot-"))
+    os.environ["DERMTRIAGE_DATA_DIR"] = str(tmp / "data")
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
+    from gui.app import configure_app, create_main_window
+    from gui.theme import apply_theme
+
+    app = QApplication([sys.argv[0]])
+    configure_app(app)
+    apply_theme(app, args.theme)
+    try:
+        # Per-patient folders, as a clinic would have them: the folder name becomes the case ID.
+        cases = tmp / "cases"
+        for lesion, img in pick_images(args.count):
+            (cases / lesion).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(img, cases / lesion / img.name)
+        window = create_main_window()
+        window.resize(1560, 940)
+        window.show()
+        if window.state.model is None:
+            print(f"model not loaded: {window.state.error}", file=sys.stderr)
+        else:
+            window.start_scan([cases])
+            if not wait(app, lambda: not window.controller.busy and window.queue_model.rowCount() > 0, 180):
+                print("scan did not finish in time", file=sys.stderr)
+                return 1
+            recs = window.queue_model.records()
+            target = next((r for p in ("urgent", "soon") for r in recs if r.priority == p), recs[0])
+            window.queue_model.update_note(target.id, "Irregular pigment network at 2 o'clock; compare with "
+                                                      "previous visit.")
+            window.queue.select_case(target.id)
+            wait(app, lambda: window.viewer.viewer.has_image, 20)
+            wait(app, lambda: False, 1.0)  # thumbnails and layout settle
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(args.out)):
+            print(f"could not write {args.out}", file=sys.stderr)
+            return 1
+        print(f"wrote {args.out}")
+        window.close()
+        return 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

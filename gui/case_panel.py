@@ -1,0 +1,296 @@
+"""The case panel: what the model said about one case, why, how fast, and the clinician's note.
+
+Everything shown comes from the stored result (never recomputed here), so the panel shows exactly what
+was recorded, including the model version that produced it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.icons import priority_pixmap
+from gui.qtcompat import emit
+from gui.queue_model import format_added, triage_state
+from gui.store import REVIEW_STATUSES, CaseRecord
+
+DISCLAIMER = "For research use; not a medical device; does not replace a clinician's diagnosis."
+NOTE_SAVE_MS = 700
+PRIORITY_HEADLINE = {
+    "urgent": "Urgent referral", "soon": "Refer soon", "routine": "Routine",
+    "cannot_assess": "Cannot assess", "error": "Error: not analysed",
+}
+
+
+class ProbabilityBars(QWidget):
+    """All classes, most probable first: full name, percentage, and a bar; malignant ones labelled."""
+
+    ROW = 32
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[tuple[str, float, bool]] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_rows(self, rows: list[tuple[str, float, bool]]) -> None:
+        self.rows = sorted(rows, key=lambda r: -r[1])
+        self.setFixedHeight(max(1, len(self.rows)) * self.ROW)
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, max(1, len(self.rows)) * self.ROW)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        w = self.width()
+        pct_w = 58
+        small = QFont(self.font())
+        small.setPointSizeF(self.font().pointSizeF() * 0.82)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        muted = pal.placeholderText().color()
+        for i, (name, prob, malignant) in enumerate(self.rows):
+            y = i * self.ROW
+            p.setFont(bold if i == 0 else self.font())
+            p.setPen(pal.windowText().color())
+            text_rect = QRectF(0, y, w - pct_w - 4, 18)
+            p.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       p.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, int(text_rect.width())))
+            right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            p.drawText(QRectF(w - pct_w, y, pct_w, 18), right, f"{prob:.1%}")
+            tag_w = 0
+            if malignant:  # said in words, not only by the bar's colour
+                p.setFont(small)
+                p.setPen(muted)
+                tag_w = p.fontMetrics().horizontalAdvance("malignant") + 8
+                p.drawText(QRectF(w - tag_w, y + 18, tag_w, 14),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "malignant")
+            track = QRectF(0, y + 22, w - tag_w, 6)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(pal.mid().color().lighter(125))
+            p.drawRoundedRect(track, 3, 3)
+            p.setBrush(QColor("#b23b3b") if malignant else QColor("#3c7bb6"))
+            p.drawRoundedRect(QRectF(0, y + 22, max(3.0, track.width() * prob), 6), 3, 3)
+
+
+def _section(title: str) -> QLabel:
+    label = QLabel(title.upper())
+    label.setObjectName("sectionTitle")
+    return label
+
+
+def _muted(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setObjectName("muted")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class CasePanel(QScrollArea):
+    """`noteChanged(case_id, text)` after typing pauses; `reviewChanged(case_id, status)`."""
+
+    noteChanged = Signal(int, str)
+    reviewChanged = Signal(int, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.case_id: int | None = None
+        self.class_names: dict[str, str] = {}
+        self.malignant: tuple[str, ...] = ("mel", "bcc", "akiec")
+        body = QWidget()
+        self.setWidget(body)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(14, 12, 14, 12)
+        lay.setSpacing(8)
+
+        self.title = QLabel("No case selected")
+        self.title.setObjectName("caseTitle")
+        self.title.setWordWrap(True)
+        self.subtitle = _muted("Select a case in the queue, or drop images onto the window.")
+        lay.addWidget(self.title)
+        lay.addWidget(self.subtitle)
+
+        self.priority_box = QFrame()
+        self.priority_box.setObjectName("priorityBox")
+        pb = QGridLayout(self.priority_box)
+        pb.setContentsMargins(10, 8, 10, 8)
+        self.priority_icon = QLabel()
+        self.priority_text = QLabel()
+        self.priority_text.setObjectName("priorityText")
+        self.priority_rule = _muted()
+        pb.addWidget(self.priority_icon, 0, 0, 2, 1, Qt.AlignmentFlag.AlignTop)
+        pb.addWidget(self.priority_text, 0, 1)
+        pb.addWidget(self.priority_rule, 1, 1)
+        pb.setColumnStretch(1, 1)
+        lay.addWidget(self.priority_box)
+
+        self.prob_title = _section("Class probabilities")
+        self.bars = ProbabilityBars()
+        self.malignant_label = _muted()
+        lay.addWidget(self.prob_title)
+        lay.addWidget(self.bars)
+        lay.addWidget(self.malignant_label)
+
+        self.quality_title = _section("Image quality")
+        self.quality = _muted()
+        lay.addWidget(self.quality_title)
+        lay.addWidget(self.quality)
+
+        self.details_title = _section("Analysis")
+        self.details = _muted()
+        lay.addWidget(self.details_title)
+        lay.addWidget(self.details)
+
+        self.review_title = _section("Review")
+        row = QHBoxLayout()
+        self.review = QComboBox()
+        self.review.addItems([s.capitalize() for s in REVIEW_STATUSES])
+        self.review.setToolTip("Ctrl+1 new · Ctrl+2 reviewed · Ctrl+3 referred · Ctrl+4 dismissed")
+        self.review.activated.connect(self._review_picked)
+        row.addWidget(QLabel("Status"))
+        row.addWidget(self.review, 1)
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText("Clinician's note (saved automatically)")
+        self.note.setMinimumHeight(64)
+        self.note.setMaximumHeight(120)
+        self.note.textChanged.connect(self._note_typed)
+        self.note_state = _muted()
+        lay.addWidget(self.review_title)
+        lay.addLayout(row)
+        lay.addWidget(self.note)
+        lay.addWidget(self.note_state)
+        lay.addStretch(1)
+        disclaimer = _muted(DISCLAIMER)
+        disclaimer.setObjectName("disclaimer")
+        lay.addWidget(disclaimer)
+
+        self._note_timer = QTimer(self)
+        self._note_timer.setSingleShot(True)
+        self._note_timer.setInterval(NOTE_SAVE_MS)
+        self._note_timer.timeout.connect(self.save_note)
+        self._loading = False
+        self.show_case(None)
+
+    def set_model_info(self, class_names: dict[str, str], malignant: tuple[str, ...]) -> None:
+        self.class_names, self.malignant = dict(class_names), tuple(malignant)
+
+    def show_case(self, rec: CaseRecord | None) -> None:
+        """Display `rec` (None: the empty state). A pending note for the previous case is saved first."""
+        self.save_note()
+        self._loading = True
+        self.case_id = rec.id if rec else None
+        has = rec is not None
+        for w in (self.priority_box, self.quality_title, self.quality, self.details_title, self.details,
+                  self.review_title, self.review, self.note, self.note_state):
+            w.setVisible(has)
+        ok = has and rec.status == "ok" and bool(rec.probabilities)
+        for w in (self.prob_title, self.bars, self.malignant_label):
+            w.setVisible(ok)
+        if rec is None:
+            self.title.setText("No case selected")
+            self.subtitle.setText("Select a case in the queue, or drop images onto the window.")
+            self.note.setPlainText("")
+            self._loading = False
+            return
+        self.title.setText(f"{rec.patient_id or '(no case ID)'}  ·  {rec.file_name}")
+        size = f"  ·  {rec.width}×{rec.height} px" if rec.width and rec.height else ""
+        self.subtitle.setText(f"Added {format_added(rec.added)}{size}")
+        self.subtitle.setToolTip(rec.path)
+        state = triage_state(rec)
+        self.priority_icon.setPixmap(priority_pixmap(state, 32))
+        self.priority_text.setText(PRIORITY_HEADLINE[state])
+        self.priority_box.setProperty("priority", state)
+        self.priority_box.style().unpolish(self.priority_box)
+        self.priority_box.style().polish(self.priority_box)
+        why = rec.priority_rule.capitalize() if ok else (rec.message or "No result recorded")
+        self.priority_rule.setText(why)
+        if ok:
+            assert rec.probabilities is not None
+            probs = rec.probabilities.items()
+            self.bars.set_rows([(self._class_label(c), p, c in self.malignant) for c, p in probs])
+            self.malignant_label.setText(f"P(malignant) = {rec.malignant_score or 0:.1%}: the sum of the "
+                                         "classes marked malignant.")
+        self.quality.setText(self._quality_text(rec))
+        self.quality.setToolTip(self._quality_scores(rec) if rec.quality else "")
+        self.details.setText(self._details_text(rec))
+        self.review.setCurrentIndex(REVIEW_STATUSES.index(rec.review_status)
+                                    if rec.review_status in REVIEW_STATUSES else 0)
+        if self.note.toPlainText() != rec.note:
+            self.note.setPlainText(rec.note)
+        self.note_state.setText("")
+        self._loading = False
+
+    def _class_label(self, code: str) -> str:
+        return self.class_names.get(code, code)
+
+    @staticmethod
+    def _quality_text(rec: CaseRecord) -> str:
+        if rec.status == "error":
+            return f"Not analysed: {rec.message}" if rec.message else "Not analysed."
+        lines = []
+        if rec.status == "rejected":
+            lines.append(f"Refused by the quality gate: {rec.message}")
+        else:
+            lines.append("Passed the quality gate.")
+        lines += [f"Warning: {w}" for w in rec.warnings]
+        return "\n".join(lines)
+
+    @staticmethod
+    def _quality_scores(rec: CaseRecord) -> str:
+        scores = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in rec.quality.items())
+        return f"Quality gate scores: {scores}"
+
+    @staticmethod
+    def _details_text(rec: CaseRecord) -> str:
+        def ms(v: float | None) -> str:
+            return "—" if v is None else f"{v:.1f} ms"
+
+        lines = [f"Decode {ms(rec.decode_ms)}  ·  preprocess {ms(rec.preprocess_ms)}  ·  "
+                 f"inference {ms(rec.inference_ms)}"]
+        if rec.model_name:
+            lines.append(
+                f"Model {rec.model_name} {rec.model_version}  ·  analysed {format_added(rec.analysed)}"
+            )
+        if rec.sha256:
+            lines.append(f"SHA-256 {rec.sha256[:16]}…")
+        return "\n".join(lines)
+
+    # ---- edits -------------------------------------------------------------------------------------
+    def _review_picked(self, index: int) -> None:
+        if self.case_id is not None and not self._loading:
+            emit(self.reviewChanged, self.case_id, REVIEW_STATUSES[index])
+
+    def set_review(self, status: str) -> None:
+        if status in REVIEW_STATUSES:
+            self.review.setCurrentIndex(REVIEW_STATUSES.index(status))
+
+    def _note_typed(self) -> None:
+        if not self._loading and self.case_id is not None:
+            self.note_state.setText("Editing…")
+            self._note_timer.start()
+
+    def save_note(self) -> None:
+        """Write a pending note now (called on a pause in typing, on case change and on close)."""
+        if self._note_timer.isActive() or self.note_state.text() == "Editing…":
+            self._note_timer.stop()
+            if self.case_id is not None:
+                emit(self.noteChanged, self.case_id, self.note.toPlainText())
+                self.note_state.setText("Note saved")

@@ -1,0 +1,1 @@
+"""Dialogs: About (the model card in readable form), Settings, Keyboard shortcuts."""

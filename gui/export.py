@@ -1,0 +1,136 @@
+"""Exports: the queue as CSV (same leading columns as `main.py scan`) and one case as a PDF report.
+
+Both are written only where the user chose in a save dialog; nothing is ever written next to the
+original images or into the install folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QSize, QUrl
+from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+
+from gui.case_panel import DISCLAIMER, PRIORITY_HEADLINE
+from gui.queue_model import format_added, triage_state
+from gui.store import CaseRecord, current_user
+from gui.thumbnails import load_scaled
+from inference.result import CSV_COLUMNS
+
+EXTRA_COLUMNS = [
+    "case_id", "patient_id", "review_status", "note", "top_name", "malignant_score", "priority_rule",
+    "model_name", "model_version", "sha256", "width", "height", "added", "analysed",
+]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_text(value: str) -> str:
+    """Free text typed by users could start a spreadsheet formula; a leading quote keeps it text."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def export_csv(records: Iterable[CaseRecord], path: str | Path) -> int:
+    """Write CSV_COLUMNS first (the scan command's contract), then the GUI's own columns. Returns rows."""
+    n = 0
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS + EXTRA_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for rec in records:
+            row = rec.to_result().csv_row()
+            row.update(
+                {
+                    "case_id": rec.id,
+                    "patient_id": _safe_text(rec.patient_id),
+                    "review_status": rec.review_status,
+                    "note": _safe_text(rec.note),
+                    "top_name": rec.top_name or "",
+                    "malignant_score": "" if rec.malignant_score is None else f"{rec.malignant_score:.6f}",
+                    "priority_rule": rec.priority_rule,
+                    "model_name": rec.model_name,
+                    "model_version": rec.model_version,
+                    "sha256": rec.sha256 or "",
+                    "width": rec.width or "",
+                    "height": rec.height or "",
+                    "added": rec.added,
+                    "analysed": rec.analysed,
+                }
+            )
+            writer.writerow(row)
+            n += 1
+    return n
+
+
+def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool) -> str:
+    """The report as HTML for QTextDocument (kept simple: QTextDocument supports a subset of CSS)."""
+    e = html.escape
+    state = triage_state(rec)
+    rows = ""
+    if rec.status == "ok" and rec.probabilities:
+        for code, p in sorted(rec.probabilities.items(), key=lambda kv: -kv[1]):
+            rows += (f"<tr><td>{e(class_names.get(code, code))}</td><td>{e(code)}</td>"
+                     f"<td align='right'>{p:.1%}</td></tr>")
+        probs = (
+            "<h3>Class probabilities</h3><table cellspacing='0' cellpadding='4' border='1' width='100%'>"
+            "<tr><th align='left'>Class</th><th align='left'>Code</th><th align='right'>Probability</th></tr>"
+            f"{rows}</table><p>P(malignant) = {rec.malignant_score or 0:.1%}</p>"
+        )
+    else:
+        probs = f"<h3>No probabilities</h3><p>{e(rec.message or 'The image was not analysed.')}</p>"
+    image = "<p><img src='dermtriage:case-image' width='360'></p>" if has_image else \
+        "<p><i>The image file could not be read for this report.</i></p>"
+    rule = rec.priority_rule if rec.status == "ok" else rec.message
+    timing = " · ".join(
+        f"{k} {v:.1f} ms"
+        for k, v in (
+            ("decode", rec.decode_ms),
+            ("preprocess", rec.preprocess_ms),
+            ("inference", rec.inference_ms),
+        )
+        if v is not None
+    )
+    meta = [
+        ("Case ID", rec.patient_id or "—"),
+        ("File", rec.path),
+        ("SHA-256", rec.sha256 or "—"),
+        ("Added", format_added(rec.added)),
+        ("Analysed", format_added(rec.analysed) if rec.analysed else "—"),
+        ("Model", f"{rec.model_name} {rec.model_version}".strip() or "—"),
+        ("Timings", timing or "—"),
+        ("Review status", rec.review_status),
+    ]
+    meta_rows = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(str(v))}</td></tr>" for k, v in meta)
+    note = e(rec.note).replace("\n", "<br>") if rec.note else "<i>none</i>"
+    generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return f"""<html><body style='font-family: sans-serif; font-size: 10pt'>
+    <h2>DermTriage case report</h2>
+    <p style='border: 1px solid #c62828; padding: 6px'><b>{e(DISCLAIMER)}</b></p>
+    {image}
+    <h3>Priority: {e(PRIORITY_HEADLINE[state])}</h3><p>{e(rule or '')}</p>
+    {probs}
+    <h3>Clinician's note</h3><p>{note}</p>
+    <h3>Details</h3><table cellspacing='0' cellpadding='3'>{meta_rows}</table>
+    <p style='color: #555555; font-size: 8pt'>Generated {e(generated)} by {e(current_user())}.
+    {e(DISCLAIMER)}</p>
+    </body></html>"""
+
+
+def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str]) -> None:
+    """One case on A4: image, probabilities, priority and rule, note, model version, disclaimer."""
+    writer = QPdfWriter(str(path))
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+    writer.setResolution(300)
+    writer.setTitle(f"DermTriage case report {rec.patient_id}")
+    writer.setCreator("DermTriage")
+    doc = QTextDocument()
+    img = load_scaled(rec.path, QSize(1200, 1200))
+    if not img.isNull():
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:case-image"), img)
+    doc.setHtml(report_html(rec, class_names, not img.isNull()))
+    doc.print_(writer)
+    if not Path(path).is_file() or Path(path).stat().st_size == 0:
+        raise OSError(f"the PDF could not be written to {path}")

@@ -1,0 +1,225 @@
+"""The left pane: filter box, counts by priority, and the queue table (or the first-start empty state).
+
+Inserting a burst keeps the user's place: the selection is held by the proxy's persistent indexes and
+the row at the top of the viewport is re-anchored after the insert, so cases sorting above it do not
+push what the clinician is reading out of view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.icons import PRIORITY_STYLE, priority_pixmap
+from gui.qtcompat import emit
+from gui.queue_model import CASE_ID_ROLE, TRIAGE_ORDER, Col, QueueModel, QueueProxy
+from gui.store import REVIEW_STATUSES, CaseRecord
+
+
+class ReviewDelegate(QStyledItemDelegate):
+    """A combo box for the review column, so only the four allowed statuses can be entered."""
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex) -> QWidget:
+        box = QComboBox(parent)
+        box.addItems([s.capitalize() for s in REVIEW_STATUSES])
+        box.activated.connect(lambda _i: emit(self.commitData, box))
+        return box
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
+        status = index.data(Qt.ItemDataRole.EditRole)
+        if isinstance(editor, QComboBox) and status in REVIEW_STATUSES:
+            editor.setCurrentIndex(REVIEW_STATUSES.index(status))
+
+    def setModelData(self, editor: QWidget, model, index: QModelIndex) -> None:  # noqa: ANN001
+        if isinstance(editor, QComboBox):
+            model.setData(index, REVIEW_STATUSES[editor.currentIndex()], Qt.ItemDataRole.EditRole)
+
+
+class EmptyState(QWidget):
+    """First start: what to do, with buttons mirroring the File actions (enabled state included)."""
+
+    def __init__(self, actions: Sequence[QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.addStretch(2)
+        title = QLabel("The queue is empty")
+        title.setObjectName("emptyTitle")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint = QLabel("Drop dermoscopic images or whole folders onto this window.\n"
+                      "Per-patient folders become case IDs; sub-folders are scanned too.")
+        hint.setObjectName("muted")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(title)
+        lay.addWidget(hint)
+        self.buttons: list[QPushButton] = []
+        for action in actions:
+            b = QPushButton(action.text().replace("&", ""))
+            b.setMinimumWidth(220)
+            b.clicked.connect(action.trigger)
+
+            def sync(b: QPushButton = b, a: QAction = action) -> None:
+                b.setEnabled(a.isEnabled())
+                b.setToolTip(a.toolTip())
+
+            action.changed.connect(sync)
+            sync()
+            row = QHBoxLayout()
+            row.addStretch(1)
+            row.addWidget(b)
+            row.addStretch(1)
+            lay.addLayout(row)
+            self.buttons.append(b)
+        lay.addStretch(3)
+
+
+class QueuePanel(QWidget):
+    """`currentCaseChanged(case_id or -1)` when the selected case changes (not when rows move)."""
+
+    currentCaseChanged = Signal(int)
+
+    def __init__(
+        self, model: QueueModel, empty_actions: Sequence[QAction], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = QueueProxy(self)
+        self.proxy.setSourceModel(model)
+
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by case ID, file name or class  (Ctrl+F)")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setAcceptDrops(False)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.counts = QHBoxLayout()
+        self.count_labels: dict[str, QLabel] = {}
+        for state in TRIAGE_ORDER:
+            icon = QLabel()
+            icon.setPixmap(priority_pixmap(state, 14))
+            label = QLabel()
+            label.setObjectName("counts")
+            self.counts.addWidget(icon)
+            self.counts.addWidget(label)
+            self.counts.addSpacing(8)
+            self.count_labels[state] = label
+        self.counts.addStretch(1)
+
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                  | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setAlternatingRowColors(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(Col.PRIORITY, Qt.SortOrder.AscendingOrder)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.verticalHeader().setDefaultSectionSize(48)
+        self.view.setIconSize(priority_pixmap("urgent", 16).size())
+        self.view.setItemDelegateForColumn(Col.REVIEW, ReviewDelegate(self.view))
+        header = self.view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
+        for col, width in ((Col.CASE_ID, 104), (Col.THUMB, 60), (Col.FILE, 132), (Col.TOP_CLASS, 150),
+                           (Col.MALIGNANT, 92), (Col.PRIORITY, 116), (Col.REVIEW, 82), (Col.ADDED, 64)):
+            self.view.setColumnWidth(col, width)
+        header.setSectionResizeMode(Col.THUMB, QHeaderView.ResizeMode.Fixed)
+        # The class name gives way first when the pane is narrow, so every column stays in view.
+        header.setSectionResizeMode(Col.TOP_CLASS, QHeaderView.ResizeMode.Stretch)
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+
+        self.empty = EmptyState(empty_actions)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.view)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 4, 4)
+        lay.addWidget(self.filter)
+        lay.addLayout(self.counts)
+        lay.addWidget(self.stack, 1)
+        model.countsChanged.connect(self._update_counts)
+        model.modelReset.connect(self._update_counts)
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        for state, label in self.count_labels.items():
+            label.setText(f"{PRIORITY_STYLE[state][0]} {self.model.counts.get(state, 0)}")
+        self.stack.setCurrentWidget(self.view if self.model.rowCount() else self.empty)
+
+    # ---- bursts ------------------------------------------------------------------------------------
+    def insert_burst(self, records: list[CaseRecord]) -> None:
+        """Add/replace rows without moving the selection or what is at the top of the viewport."""
+        bar = self.view.verticalScrollBar()
+        anchor: QPersistentModelIndex | None = None
+        anchor_y = 0
+        if bar.value() > 0:
+            top = self.view.indexAt(QPoint(0, 0))
+            if top.isValid():
+                anchor = QPersistentModelIndex(top)
+                anchor_y = self.view.rowViewportPosition(top.row())
+        self.model.upsert(records)
+        if anchor is not None and anchor.isValid():
+            bar.setValue(bar.value() + self.view.rowViewportPosition(anchor.row()) - anchor_y)
+
+    # ---- selection ---------------------------------------------------------------------------------
+    def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        cid = current.data(CASE_ID_ROLE) if current.isValid() else None
+        pid = previous.data(CASE_ID_ROLE) if previous.isValid() else None
+        if cid != pid:
+            emit(self.currentCaseChanged, cid if cid is not None else -1)
+
+    def current_case_id(self) -> int | None:
+        idx = self.view.currentIndex()
+        return idx.data(CASE_ID_ROLE) if idx.isValid() else None
+
+    def selected_case_ids(self) -> list[int]:
+        rows = self.view.selectionModel().selectedRows()
+        return [r.data(CASE_ID_ROLE) for r in sorted(rows, key=lambda i: i.row())]
+
+    def visible_case_ids(self) -> list[int]:
+        """Case IDs in the order shown (sorted and filtered), for exports of "the queue as shown"."""
+        return [self.proxy.index(r, 0).data(CASE_ID_ROLE) for r in range(self.proxy.rowCount())]
+
+    def select_case(self, case_id: int) -> bool:
+        row = self.model.row_of(case_id)
+        if row is None:
+            return False
+        idx = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not idx.isValid():
+            return False
+        self.view.selectionModel().setCurrentIndex(
+            idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.view.scrollTo(idx)
+        return True
+
+    def step(self, delta: int) -> None:
+        """Next/previous case in the order shown."""
+        n = self.proxy.rowCount()
+        if not n:
+            return
+        cur = self.view.currentIndex()
+        row = 0 if not cur.isValid() else max(0, min(n - 1, cur.row() + delta))
+        cid = self.proxy.index(row, 0).data(CASE_ID_ROLE)
+        self.select_case(cid)

@@ -1,0 +1,116 @@
+"""About (the model card, readable), Settings (thresholds from the card, overrides), shortcuts, samples."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDialogButtonBox
+
+from gui.dialogs.settings_dialog import SettingsDialog
+from gui.dialogs.shortcuts import ShortcutsDialog
+from gui.samples import load_samples, sample_items
+from tests.gui.helpers import full_images, run_scan
+
+
+def test_about_dialog_shows_the_model_card(qtbot, window) -> None:  # noqa: ANN001
+    dlg = window.about_dialog()
+    qtbot.addWidget(dlg)
+    text = dlg.text()
+    card = window.state.model.card
+    assert f"Model: {card.name} version {card.version}" in text
+    assert "For research use; not a medical device; does not replace a clinician's diagnosis" in text
+    assert "CC BY-NC 4.0" in text and "Tschandl" in text and "doi:10.1038/sdata.2018.161" in text
+    assert "Balanced accuracy" in text and f"n = {card.raw['metrics']['test']['n']}" in text
+    assert "Confusion matrix" in text
+    assert str(card.raw["training_data"]) in text
+
+
+def test_settings_thresholds_default_to_the_card_and_an_override_changes_priorities(
+        qtbot, window) -> None:  # noqa: ANN001
+    card = window.state.model.card
+    dlg = SettingsDialog(window.settings, parent=window)
+    qtbot.addWidget(dlg)
+    assert dlg.urgent.value() == pytest.approx(card.thresholds.urgent * 100, abs=0.006)
+    assert dlg.soon.value() == pytest.approx(card.thresholds.soon * 100, abs=0.006)
+    dlg.apply()  # unchanged values: no override stored
+    assert window.settings.threshold_override(card) is None and not dlg.changed_model
+    dlg.soon.setValue(60.0)
+    dlg.urgent.setValue(50.0)
+    assert not dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()  # soon above urgent
+    dlg.soon.setValue(20.0)
+    assert dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+    dlg.apply()
+    assert dlg.changed_model
+    assert window.settings.threshold_override(card) == pytest.approx((0.5, 0.2))
+    window.reload_model()
+    assert window.state.thresholds_overridden and "clinic thresholds" in window.model_label.text()
+    run_scan(qtbot, window, full_images(12))
+    for r in window.queue_model.records():
+        if r.status == "ok":
+            expected = (
+                "urgent" if r.malignant_score >= 0.5 else "soon" if r.malignant_score >= 0.2 else "routine"
+            )
+            assert r.priority == expected and "clinic setting" in r.priority_rule
+    assert "Referral (in use)" in window.about_dialog().text()
+    # "Reset to model card" goes back to the card's values (and removes the override on apply).
+    dlg2 = SettingsDialog(window.settings, parent=window)
+    qtbot.addWidget(dlg2)
+    assert dlg2.urgent.value() == pytest.approx(50.0)
+    dlg2._reset_thresholds()
+    dlg2.apply()
+    assert window.settings.threshold_override(card) is None
+
+
+def test_settings_threads_and_theme_persist(qtbot, window) -> None:  # noqa: ANN001
+    dlg = SettingsDialog(window.settings, parent=window)
+    qtbot.addWidget(dlg)
+    dlg.theme.setCurrentIndex(dlg.theme.findData("dark"))
+    dlg.apply()
+    assert window.settings.theme == "dark"
+    assert window.settings.qs.fileName().startswith(str(Path(window.store.path).parents[1]))  # tmp, not ~
+
+
+def test_shortcuts_dialog_lists_the_window_actions(qtbot, window) -> None:  # noqa: ANN001
+    dlg = ShortcutsDialog(window.actions(), window)
+    qtbot.addWidget(dlg)
+    rows = {dlg.table.item(r, 0).text(): dlg.table.item(r, 1).text() for r in range(dlg.table.rowCount())}
+    assert rows["Open images"] == "Ctrl+O"
+    assert rows["Next case"].startswith("Alt+Down")
+    assert "Mark referred" in rows and "Image: fit to window" in rows
+
+
+def test_samples_missing_disables_the_action_with_a_reason(tmp_path: Path) -> None:
+    samples, why = load_samples(tmp_path)
+    assert samples == [] and "No sample cases" in why
+
+
+def test_bundled_samples_become_named_cases_with_attribution(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    d = tmp_path / "samples"
+    d.mkdir()
+    imgs = full_images(2)
+    for img in imgs:
+        shutil.copy2(img, d / img.name)
+    (d / "samples.json").write_text(
+        json.dumps(
+            {
+                "license": "CC BY-NC 4.0",
+                "attribution": "HAM10000 dataset, ViDIR Group, Medical University of Vienna",
+                "samples": [{"file": imgs[0].name, "dx": "mel"}, {"file": imgs[1].name, "dx": "nv"}],
+            }
+        )
+    )
+    samples, why = load_samples(d)
+    assert why == "" and len(samples) == 2
+    names = {c.code: c.name for c in window.state.model.card.classes}
+    items = sample_items(samples, names)
+    assert [i.patient_id for i in items] == ["Sample 01", "Sample 02"]
+    assert "Reference diagnosis: melanoma" in items[0].note and "ViDIR" in items[0].note
+    run_scan(qtbot, window, items=items)
+    recs = sorted(window.queue_model.records(), key=lambda r: r.patient_id)
+    assert [r.patient_id for r in recs] == ["Sample 01", "Sample 02"]
+    assert "CC BY-NC 4.0" in recs[0].note
+    # The real window's action reflects what is bundled.
+    assert window.act_samples.isEnabled() == (load_samples()[1] == "")

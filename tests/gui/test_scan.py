@@ -1,0 +1,133 @@
+"""Scanning: a 50-image folder, bad files inside a batch, cancel mid-scan, duplicates, drag and drop."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from gui.queue_model import Col
+from tests.gui.helpers import full_images, patient_folders, run_scan, small_images
+
+
+def _probabilities_ok(rec) -> bool:  # noqa: ANN001
+    p = rec.probabilities or {}
+    return len(p) == 7 and abs(sum(p.values()) - 1.0) < 1e-4 and rec.top_class in p
+
+
+def test_folder_scan_of_50_images_fills_the_queue(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    folder = patient_folders(tmp_path / "clinic", small_images(50), per_patient=10)
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000) as done:
+        assert window.start_scan([folder])
+        # Rows stream in while the scan is running; the GUI stays responsive (we are processing events).
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 50, timeout=5_000)
+    summary = done.args[0]
+    assert (summary.total, summary.processed, summary.added, summary.cancelled) == (50, 50, 50, False)
+    recs = window.queue_model.records()
+    ok = [r for r in recs if r.status == "ok"]
+    assert len(ok) >= 45, [r.message for r in recs if r.status != "ok"]
+    assert all(_probabilities_ok(r) for r in ok)
+    assert all(r.status == "rejected" and r.message for r in recs if r.status != "ok")
+    assert {r.patient_id for r in recs} == {f"P{i:03d}" for i in range(1, 6)}  # parent folder names
+    assert all(
+        r.model_name == window.state.model.name and r.model_version == window.state.model.version
+        for r in recs
+    )
+    # The count line matches the rows, and the status bar reports the queue size.
+    counts = window.queue_model.counts
+    assert sum(counts.values()) == 50
+    assert window.size_label.text() == "Queue: 50 cases"
+    assert "images/s" in window.rate_label.text()
+    # Originals untouched, nothing written next to them.
+    assert sorted(p.name for p in (folder / "P001").iterdir()) == sorted(f.name for f in small_images(10))
+
+
+def test_bad_files_become_error_rows_and_the_batch_goes_on(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    folder = patient_folders(tmp_path / "mixed", small_images(3, start=100), per_patient=3)
+    bad = folder / "P001"
+    (bad / "junk.jpg").write_bytes(os.urandom(4096))
+    (bad / "empty.png").write_bytes(b"")
+    (bad / "notes.txt").write_text("not an image")
+    summary = run_scan(qtbot, window, [folder])
+    assert summary.skipped_non_images == 1 and summary.total == 5
+    recs = {r.file_name: r for r in window.queue_model.records()}
+    assert set(recs) == {f.name for f in small_images(3, start=100)} | {"junk.jpg", "empty.png"}
+    assert recs["empty.png"].status == "error" and "empty" in recs["empty.png"].message
+    assert recs["junk.jpg"].status == "error" and "not a supported image" in recs["junk.jpg"].message
+    assert sum(r.status == "ok" for r in recs.values()) == 3
+    # The error rows say "Error" in text and carry an icon and the reason as tooltip.
+    proxy = window.queue.proxy
+    for row in range(proxy.rowCount()):
+        idx = proxy.index(row, Col.PRIORITY)
+        rec = window.queue_model.record(idx.data(Qt.ItemDataRole.UserRole + 3))
+        if rec.status == "error":
+            assert idx.data() == "Error"
+            assert not idx.data(Qt.ItemDataRole.DecorationRole).isNull()
+            assert idx.data(Qt.ItemDataRole.ToolTipRole) == rec.message
+
+
+def test_cancel_stops_within_a_second_and_keeps_results(qtbot, window) -> None:  # noqa: ANN001
+    paths = small_images(3000)
+    assert window.start_scan(paths)
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() > 0, timeout=30_000)
+    with qtbot.waitSignal(window.controller.finished, timeout=5_000) as done:
+        t0 = time.perf_counter()
+        window.progress.cancel.click()
+    elapsed = time.perf_counter() - t0
+    summary = done.args[0]
+    assert summary.cancelled
+    assert elapsed < 1.0, f"cancel took {elapsed:.2f} s"
+    assert 0 < summary.processed < 3000
+    assert window.queue_model.rowCount() == summary.added
+    assert not window.progress.isVisible()
+    assert "cancelled" in window.statusBar().currentMessage().lower()
+
+
+def test_same_content_is_not_queued_twice(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    folder = patient_folders(tmp_path / "a", full_images(3), per_patient=3)
+    run_scan(qtbot, window, [folder])
+    assert window.queue_model.rowCount() == 3
+    copy = tmp_path / "b" / "renamed_copy.jpg"
+    copy.parent.mkdir()
+    copy.write_bytes(full_images(1)[0].read_bytes())
+    summary = run_scan(qtbot, window, [folder, copy])
+    assert summary.duplicates == 4 and summary.added == 0
+    assert window.queue_model.rowCount() == 3
+
+
+def _mime(paths: list[Path]) -> QMimeData:
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return md
+
+
+def test_drop_of_files_and_a_folder(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    folder = patient_folders(tmp_path / "dropped", full_images(4)[1:], per_patient=2)  # 3 images, 2 folders
+    single = full_images(1)[0]
+    md = _mime([single, folder])
+    enter = QDragEnterEvent(QPointF(200, 200), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.controller.finished, timeout=30_000):
+        QApplication.sendEvent(window, drop)
+        assert drop.isAccepted()
+    recs = window.queue_model.records()
+    assert len(recs) == 4
+    assert {r.patient_id for r in recs} == {"images", "P001", "P002"}
+    assert all(_probabilities_ok(r) for r in recs if r.status == "ok")
+
+
+def test_drag_of_non_file_data_is_refused(window) -> None:  # noqa: ANN001
+    md = QMimeData()
+    md.setText("hello")
+    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
