@@ -76,7 +76,7 @@ def main() -> int:
             (cases / lesion).mkdir(parents=True, exist_ok=True)
             shutil.copy2(img, cases / lesion / img.name)
         window = create_main_window()
-        window.resize(1560, 940)
+        window.resize(1600, 960)
         window.show()
         if window.state.model is None:
             print(f"model not loaded: {window.state.error}", file=sys.stderr)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from gui.icons import priority_pixmap
-from gui.qtcompat import emit
 from gui.queue_model import format_added, triage_state
 from gui.store import REVIEW_STATUSES, CaseRecord
 
@@ -276,7 +275,7 @@ class CasePanel(QScrollArea):
     # ---- edits -------------------------------------------------------------------------------------
     def _review_picked(self, index: int) -> None:
         if self.case_id is not None and not self._loading:
-            emit(self.reviewChanged, self.case_id, REVIEW_STATUSES[index])
+            self.reviewChanged.emit(self.case_id, REVIEW_STATUSES[index])
 
     def set_review(self, status: str) -> None:
         if status in REVIEW_STATUSES:
@@ -292,5 +291,5 @@ class CasePanel(QScrollArea):
         if self._note_timer.isActive() or self.note_state.text() == "Editing…":
             self._note_timer.stop()
             if self.case_id is not None:
-                emit(self.noteChanged, self.case_id, self.note.toPlainText())
+                self.noteChanged.emit(self.case_id, self.note.toPlainText())
                 self.note_state.setText("Note saved")

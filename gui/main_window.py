@@ -21,7 +21,6 @@ from gui.samples import load_samples
 from gui.scan_controller import ScanController
 from gui.settings import AppSettings, ModelState, load_model
 from gui.store import CaseRecord, Store
-from gui.thumbnails import ThumbnailCache
 from gui.viewer import ViewerPanel
 from gui.widgets import ErrorBanner, ScanProgress
 from gui.window_actions import install_actions, install_menus
@@ -49,8 +48,7 @@ class MainWindow(QMainWindow, WindowCommands):
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.samples, self.samples_problem = load_samples()
-        self.thumbs = ThumbnailCache(self)
-        self.queue_model = QueueModel(store, self.thumbs, self)
+        self.queue_model = QueueModel(store, self)
         self.controller = ScanController(store.path, self)
         self.viewer = ViewerPanel()
         install_actions(self)
@@ -67,7 +65,7 @@ class MainWindow(QMainWindow, WindowCommands):
         for i, (w, stretch) in enumerate(((self.queue, 5), (self.viewer, 4), (self.case_panel, 0))):
             self.splitter.addWidget(w)
             self.splitter.setStretchFactor(i, stretch)
-        self.splitter.setSizes([790, 410, 340])
+        self.splitter.setSizes([850, 400, 350])
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(6, 6, 6, 0)
@@ -91,7 +89,7 @@ class MainWindow(QMainWindow, WindowCommands):
 
         self.queue_model.reset(store.load_cases())
         self._apply_model_state()
-        self.resize(1540, 920)
+        self.resize(1600, 960)
         geometry = settings.bytes_value(AppSettings.GEOMETRY)
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -233,7 +231,7 @@ class MainWindow(QMainWindow, WindowCommands):
         """Save the note being typed, stop the scan thread, then close the database."""
         self.case_panel.save_note()
         self.controller.shutdown()
-        self.thumbs.shutdown()
+        self.queue.thumbs.shutdown()
         self.viewer.viewer.shutdown()
         self.settings.qs.setValue(AppSettings.GEOMETRY, self.saveGeometry())
         self.settings.qs.setValue(AppSettings.STATE, self.splitter.saveState())

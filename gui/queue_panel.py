@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from gui.icons import PRIORITY_STYLE, priority_pixmap
-from gui.qtcompat import emit
 from gui.queue_model import CASE_ID_ROLE, TRIAGE_ORDER, Col, QueueModel, QueueProxy
 from gui.store import REVIEW_STATUSES, CaseRecord
+from gui.thumbnails import ThumbnailLoader
 
 
 class ReviewDelegate(QStyledItemDelegate):
@@ -39,11 +39,11 @@ class ReviewDelegate(QStyledItemDelegate):
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex) -> QWidget:
         box = QComboBox(parent)
         box.addItems([s.capitalize() for s in REVIEW_STATUSES])
-        box.activated.connect(lambda _i: emit(self.commitData, box))
+        box.activated.connect(lambda _i: self.commitData.emit(box))
         return box
 
     def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
-        status = index.data(Qt.ItemDataRole.EditRole)
+        status = str(index.data(Qt.ItemDataRole.EditRole) or "").lower()
         if isinstance(editor, QComboBox) and status in REVIEW_STATUSES:
             editor.setCurrentIndex(REVIEW_STATUSES.index(status))
 
@@ -141,13 +141,28 @@ class QueuePanel(QWidget):
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(40)
-        for col, width in ((Col.CASE_ID, 104), (Col.THUMB, 60), (Col.FILE, 132), (Col.TOP_CLASS, 150),
-                           (Col.MALIGNANT, 92), (Col.PRIORITY, 116), (Col.REVIEW, 82), (Col.ADDED, 64)):
+        for col, width in ((Col.CASE_ID, 100), (Col.THUMB, 60), (Col.FILE, 124), (Col.TOP_CLASS, 150),
+                           (Col.MALIGNANT, 90), (Col.PRIORITY, 112), (Col.REVIEW, 82), (Col.ADDED, 100)):
             self.view.setColumnWidth(col, width)
         header.setSectionResizeMode(Col.THUMB, QHeaderView.ResizeMode.Fixed)
         # The class name gives way first when the pane is narrow, so every column stays in view.
         header.setSectionResizeMode(Col.TOP_CLASS, QHeaderView.ResizeMode.Stretch)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+
+        # Thumbnails for the rows in view, requested shortly after anything moves them.
+        self.thumbs = ThumbnailLoader(self)
+        self.thumbs.loaded.connect(self._thumb_loaded)
+        self._thumb_timer = QTimer(self)
+        self._thumb_timer.setSingleShot(True)
+        self._thumb_timer.setInterval(60)
+        self._thumb_timer.timeout.connect(self.request_visible_thumbnails)
+        for sig in (
+            self.view.verticalScrollBar().valueChanged,
+            self.proxy.layoutChanged,
+            self.proxy.rowsInserted,
+            self.proxy.modelReset,
+        ):
+            sig.connect(self._thumb_timer.start)
 
         self.empty = EmptyState(empty_actions)
         self.stack = QStackedWidget()
@@ -160,8 +175,30 @@ class QueuePanel(QWidget):
         lay.addLayout(self.counts)
         lay.addWidget(self.stack, 1)
         model.countsChanged.connect(self._update_counts)
-        model.modelReset.connect(self._update_counts)
         self._update_counts()
+
+    def request_visible_thumbnails(self) -> None:
+        """Ask for thumbnails of the rows on screen that do not have one yet."""
+        n = self.proxy.rowCount()
+        if not n or not self.view.isVisible():
+            return
+        first = self.view.rowAt(0)
+        last = self.view.rowAt(self.view.viewport().height() - 1)
+        first = max(0, first)
+        last = n - 1 if last < 0 else last
+        for row in range(first, min(last + 2, n)):
+            cid = self.proxy.index(row, Col.CASE_ID).data(CASE_ID_ROLE)
+            if self.model.needs_thumbnail(cid):
+                rec = self.model.record(cid)
+                if rec is not None:
+                    self.thumbs.request(cid, rec.path)
+
+    def _thumb_loaded(self, case_id: int, img: QImage) -> None:
+        self.model.set_thumbnail(case_id, QPixmap.fromImage(img) if not img.isNull() else QPixmap())
+
+    def showEvent(self, event) -> None:  # noqa: ANN001 - QShowEvent
+        super().showEvent(event)
+        self._thumb_timer.start()
 
     def _update_counts(self) -> None:
         for state, label in self.count_labels.items():
@@ -188,7 +225,7 @@ class QueuePanel(QWidget):
         cid = current.data(CASE_ID_ROLE) if current.isValid() else None
         pid = previous.data(CASE_ID_ROLE) if previous.isValid() else None
         if cid != pid:
-            emit(self.currentCaseChanged, cid if cid is not None else -1)
+            self.currentCaseChanged.emit(cid if cid is not None else -1)
 
     def current_case_id(self) -> int | None:
         idx = self.view.currentIndex()

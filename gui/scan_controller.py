@@ -13,7 +13,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
-from gui.qtcompat import emit
 from gui.store import CaseRecord
 from gui.workers import ScanItem, ScanSummary, ScanWorker
 from inference.session import Model
@@ -79,28 +78,28 @@ class ScanController(QObject):
         thread.started.connect(worker.run)
         worker.listed.connect(self.listed)
         worker.progress.connect(self._on_progress)
-        worker.caseReady.connect(self._on_case)
+        worker.casesReady.connect(self._on_cases)
         worker.finished.connect(self._on_finished)
         thread.finished.connect(worker.deleteLater)
         self._thread, self._worker = thread, worker
         self._t0 = time.perf_counter()
         self._timer.start()
-        emit(self.started)
+        self.started.emit()
         thread.start()
 
-    def _on_case(self, record: CaseRecord, _kind: str) -> None:
-        self._buffer.append(record)
+    def _on_cases(self, records: list[CaseRecord]) -> None:
+        self._buffer.extend(records)
 
     def flush(self) -> None:
         if self._buffer:
             burst, self._buffer = self._buffer, []
-            emit(self.casesReady, burst)
+            self.casesReady.emit(burst)
 
     def _on_progress(self, done: int, total: int) -> None:
         elapsed = max(time.perf_counter() - self._t0, 1e-6)
         rate = done / elapsed
         eta = (total - done) / rate if rate > 0 and total else -1.0
-        emit(self.progressChanged, done, total, rate, eta)
+        self.progressChanged.emit(done, total, rate, eta)
 
     def _on_finished(self, summary: ScanSummary) -> None:
         self.flush()
@@ -117,7 +116,7 @@ class ScanController(QObject):
             self._start_next()
         else:
             self._timer.stop()
-        emit(self.finished, summary)
+        self.finished.emit(summary)
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Cancel and wait (window closing): the worker must not outlive the store or the model."""

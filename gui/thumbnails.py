@@ -1,21 +1,16 @@
-"""Lazily loaded queue thumbnails: decoded off the GUI thread, only for rows the view actually paints.
+"""Queue thumbnails, decoded off the GUI thread and only for the rows on screen.
 
-The table asks for a thumbnail only when a row becomes visible, so a 10,000-case queue decodes a
-screenful of images, not the whole folder. JPEGs are decoded at reduced size by QImageReader's scaled
-read, and the cache is bounded (LRU) to keep memory flat all day.
+The queue asks for the thumbnails of the rows in view (after scrolling, sorting or new results), so a
+10,000-case queue decodes a screenful of images, not the whole folder. JPEGs are decoded at reduced
+size by QImageReader's scaled read; the model keeps a bounded number of them (LRU).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QImage, QImageReader, QPixmap
-
-from gui.qtcompat import emit
+from PySide6.QtGui import QImage, QImageReader
 
 THUMB_SIZE = QSize(56, 42)
-CACHE_LIMIT = 3000
 
 
 def load_scaled(path: str, bound: QSize) -> QImage:
@@ -43,39 +38,30 @@ class _Job(QRunnable):
         self.key, self.path, self.signals = key, path, signals
 
     def run(self) -> None:
-        emit(self.signals.loaded, self.key, load_scaled(self.path, THUMB_SIZE))
+        self.signals.loaded.emit(self.key, load_scaled(self.path, THUMB_SIZE))
 
 
-class ThumbnailCache(QObject):
-    """`get(case_id, path)` returns a pixmap or None (and starts a load); `ready(case_id)` when loaded."""
+class ThumbnailLoader(QObject):
+    """`request(case_id, path)` decodes off the GUI thread; `loaded(case_id, QImage)` when done."""
 
-    ready = Signal(int)
+    loaded = Signal(int, QImage)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._cache: OrderedDict[int, QPixmap] = OrderedDict()
         self._loading: set[int] = set()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # the scan already uses the other cores
         self._signals = _Signals()
         self._signals.loaded.connect(self._on_loaded)
 
-    def get(self, case_id: int, path: str) -> QPixmap | None:
-        pm = self._cache.get(case_id)
-        if pm is not None:
-            self._cache.move_to_end(case_id)
-            return pm
+    def request(self, case_id: int, path: str) -> None:
         if case_id not in self._loading:
             self._loading.add(case_id)
             self._pool.start(_Job(case_id, path, self._signals))
-        return None
 
     def _on_loaded(self, case_id: int, img: QImage) -> None:
         self._loading.discard(case_id)
-        self._cache[case_id] = QPixmap.fromImage(img) if not img.isNull() else QPixmap()
-        while len(self._cache) > CACHE_LIMIT:
-            self._cache.popitem(last=False)
-        emit(self.ready, case_id)
+        self.loaded.emit(case_id, img)
 
     def shutdown(self) -> None:
         self._pool.clear()

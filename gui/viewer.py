@@ -28,8 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.qtcompat import emit
-
 MIN_ZOOM, MAX_ZOOM, STEP = 0.02, 16.0, 1.25
 QImageReader.setAllocationLimit(1024)  # MB; the inference decoder has its own (stricter) pixel limit
 
@@ -47,7 +45,7 @@ class _Load(QRunnable):
         reader = QImageReader(self.path)
         reader.setAutoTransform(True)  # EXIF orientation, as the model saw it
         img = reader.read()
-        emit(self.signals.loaded, self.token, img, "" if not img.isNull() else reader.errorString())
+        self.signals.loaded.emit(self.token, img, "" if not img.isNull() else reader.errorString())
 
 
 class ImageViewer(QGraphicsView):
@@ -95,13 +93,13 @@ class ImageViewer(QGraphicsView):
         if img.isNull():
             self._message = f"Image cannot be displayed: {error or 'unreadable file'}"
             self.viewport().update()
-            emit(self.imageShown, False)
+            self.imageShown.emit(False)
             return
         self._message = ""
         self._item.setPixmap(QPixmap.fromImage(img))
         self.scene().setSceneRect(self._item.boundingRect())
         self.fit()
-        emit(self.imageShown, True)
+        self.imageShown.emit(True)
 
     @property
     def has_image(self) -> bool:
@@ -116,7 +114,7 @@ class ImageViewer(QGraphicsView):
         self._fit = True
         if self.has_image:
             self.fitInView(self._item, Qt.AspectRatioMode.KeepAspectRatio)
-        emit(self.zoomChanged, self.zoom)
+        self.zoomChanged.emit(self.zoom)
 
     def actual_size(self) -> None:
         self._set_zoom(1.0)
@@ -131,7 +129,7 @@ class ImageViewer(QGraphicsView):
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
         self._fit = False
         self.scale(factor / self.zoom, factor / self.zoom)
-        emit(self.zoomChanged, self.zoom)
+        self.zoomChanged.emit(self.zoom)
 
     # ---- events ------------------------------------------------------------------------------------
     def wheelEvent(self, event: QWheelEvent) -> None:

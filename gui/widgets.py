@@ -5,8 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QStyle, QWidget
 
-from gui.qtcompat import emit
-
 
 def format_eta(seconds: float) -> str:
     if seconds < 0:
@@ -43,7 +41,7 @@ class ScanProgress(QWidget):
     def _cancel(self) -> None:
         self.cancel.setEnabled(False)
         self.label.setText("Cancelling…")
-        emit(self.cancelRequested)
+        self.cancelRequested.emit()
 
     def start(self) -> None:
         self.bar.setRange(0, 0)  # busy until the folders are listed

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from gui.qtcompat import emit
-from gui.store import Store
+from gui.store import CaseRecord, Store
 from inference.image import is_image_path
 from inference.result import Result
 from inference.runner import BatchRunner
@@ -26,6 +25,7 @@ from inference.session import Model
 # Small batches keep "Cancel" under a second on a slow laptop; this CNN gains little from bigger ones.
 BATCH_SIZE = 16
 DECODE_THREADS = 2
+EMIT_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -104,13 +104,15 @@ def collect_images(sources: Iterable[str | Path], cancel: threading.Event | None
 class ScanWorker(QObject):
     """Runs one job on the thread it is moved to. Signals are delivered queued to the GUI thread.
 
-    `listed(total, skipped)` after folders are expanded, `progress(done, total)` per batch,
-    `caseReady(CaseRecord, kind)` per stored image ("added"/"updated"), `finished(ScanSummary)` once.
+    `listed(total, skipped)` after folders are expanded; `casesReady(list[CaseRecord])` and
+    `progress(done, total)` at most every EMIT_S (every queued signal costs the GUI thread a GIL
+    hand-over, so a per-image signal would slow the window down); `finished(ScanSummary)` once, after
+    the last `casesReady`.
     """
 
     listed = Signal(int, int)
     progress = Signal(int, int)
-    caseReady = Signal(object, str)
+    casesReady = Signal(list)
     finished = Signal(object)
 
     def __init__(self, model: Model, db_path: Path, sources: Sequence[str | Path] = (),
@@ -121,6 +123,9 @@ class ScanWorker(QObject):
         self.sources = list(sources)
         self.items = list(items)
         self.cancel_event = threading.Event()
+        self._ready: list[CaseRecord] = []
+        self._last_emit = 0.0
+        self._progress: tuple[int, int] | None = None
 
     def cancel(self) -> None:
         """Thread-safe: may be called from the GUI thread while `run` is busy."""
@@ -137,7 +142,7 @@ class ScanWorker(QObject):
                 found, summary.skipped_non_images = collect_images(self.sources, self.cancel_event)
                 items += found
             summary.total = len(items)
-            emit(self.listed, summary.total, summary.skipped_non_images)
+            self.listed.emit(summary.total, summary.skipped_non_images)
             store = Store(self.db_path)
             by_path = {i.path: i for i in items}
             runner = BatchRunner(self.model, batch_size=BATCH_SIZE, decode_threads=DECODE_THREADS)
@@ -145,17 +150,31 @@ class ScanWorker(QObject):
                                  cancel=self.cancel_event, total=summary.total)
             for res in results:
                 self._store_one(store, res, by_path.get(res.path) or ScanItem(res.path), summary)
+                self._emit_batch()
             summary.cancelled = self.cancel_event.is_set() and summary.processed < summary.total
         except Exception as exc:  # noqa: BLE001 - a broken store or model must reach the user, not kill the thread
             summary.fatal = f"{type(exc).__name__}: {exc}"
         finally:
+            self._emit_batch(force=True)
             if store is not None:
                 store.close()
             summary.seconds = time.perf_counter() - t0
-            emit(self.finished, summary)
+            self.finished.emit(summary)
 
     def _report_progress(self, done: int, total: int | None) -> None:
-        emit(self.progress, done, total or 0)
+        self._progress = (done, total or 0)
+
+    def _emit_batch(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_emit < EMIT_S:
+            return
+        self._last_emit = now
+        if self._ready:
+            batch, self._ready = self._ready, []
+            self.casesReady.emit(batch)
+        if self._progress is not None:
+            self.progress.emit(*self._progress)
+            self._progress = None
 
     def _store_one(self, store: Store, res: Result, item: ScanItem, summary: ScanSummary) -> None:
         summary.processed += 1
@@ -166,4 +185,5 @@ class ScanWorker(QObject):
             return
         setattr(summary, outcome.kind, getattr(summary, outcome.kind) + 1)
         setattr(summary, res.status, getattr(summary, res.status) + 1)
-        emit(self.caseReady, outcome.record, outcome.kind)
+        if outcome.record is not None:
+            self._ready.append(outcome.record)

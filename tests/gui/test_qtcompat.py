@@ -1,44 +1,36 @@
-"""The PySide6 emit() refcount guard: thousands of emits must not drain True's reference count."""
+"""The PySide6 refcount guard: long sessions of void calls and emits must not abort the interpreter."""
 
 from __future__ import annotations
 
-import re
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QStandardItem
+from PySide6.QtWidgets import QLabel
 
-from gui.qtcompat import emit
-from tests.gui.helpers import REPO
+import gui.qtcompat as qtcompat
 
 
 class _Sender(QObject):
     plain = Signal()
-    with_args = Signal(int, bool)
 
 
-def test_emit_keeps_the_refcount_of_true_steady() -> None:
-    s = _Sender()
-    received = []
-    s.with_args.connect(lambda a, b: received.append(a))
-    before = sys.getrefcount(True)
-    for i in range(400):
-        emit(s.plain)
-        emit(s.with_args, i, True)
-    assert len(received) == 400
-    assert sys.getrefcount(True) >= before - 50  # other code may drop a few references meanwhile
+def test_guard_is_active_wherever_the_defect_can_abort_the_app() -> None:
+    lost = qtcompat.measure_defects()
+    mortal = sys.version_info < (3, 12)
+    if mortal and max(lost.values()) >= 32:
+        assert qtcompat.GUARDED  # installed by importing gui
+        assert sys.getrefcount(None) > qtcompat.HEADROOM // 2
+        assert sys.getrefcount(True) > qtcompat.HEADROOM // 2
+    else:
+        assert not qtcompat.GUARDED
 
 
-def test_gui_never_calls_raw_emit() -> None:
-    """Every emit in gui/ goes through the guard (a raw one would reintroduce the crash)."""
-    raw = re.compile(r"\.emit\(")
-    offenders = [f"{p.relative_to(REPO)}:{n}" for p in (REPO / "gui").rglob("*.py") if p.name != "qtcompat.py"
-                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if raw.search(line)]
-    assert offenders == []
-
-
-def test_no_file_uses_a_bound_emit_as_callback() -> None:
-    offenders = [
-        str(p) for p in Path(REPO / "gui").rglob("*.py") if ".emit," in p.read_text(encoding="utf-8")
-    ]
-    assert offenders == []
+def test_many_void_calls_and_emits_survive(qapp) -> None:  # noqa: ANN001
+    """200,000 calls: more than a day of scanning. Without the guard this aborts on CPython 3.11."""
+    label, item, sender = QLabel(), QStandardItem(), _Sender()
+    for i in range(100_000):
+        label.setText("x")
+        item.setData(i, 257)
+        sender.plain.emit()
+    assert sys.getrefcount(None) > 1000 and sys.getrefcount(True) > 1000

@@ -88,6 +88,9 @@ def test_case_id_and_review_edits_are_stored_and_audited(qtbot, window) -> None:
     assert proxy.setData(idx, "MRN-0042")
     assert proxy.setData(proxy.index(idx.row(), Col.REVIEW), "referred")
     assert not proxy.setData(proxy.index(idx.row(), Col.REVIEW), "cured")  # only the four statuses
+    row = window.queue.proxy.mapFromSource(window.queue_model.index(window.queue_model.row_of(cid), 0)).row()
+    assert proxy.index(row, Col.REVIEW).data() == "Referred"
+    assert proxy.index(row, Col.CASE_ID).data() == "MRN-0042"
     window.queue.select_case(cid)
     window.case_panel.note.setPlainText("Refer to dermatology, 2 weeks")
     window.case_panel.save_note()
