@@ -164,7 +164,8 @@ class CasePanel(QScrollArea):
         self.review.addItems([s.capitalize() for s in REVIEW_STATUSES])
         self.review.setToolTip("Ctrl+1 new · Ctrl+2 reviewed · Ctrl+3 referred · Ctrl+4 dismissed")
         self.review.activated.connect(self._review_picked)
-        row.addWidget(QLabel("Status"))
+        self.review_label = QLabel("Status")
+        row.addWidget(self.review_label)
         row.addWidget(self.review, 1)
         self.note = QPlainTextEdit()
         self.note.setPlaceholderText("Clinician's note (saved automatically)")
@@ -198,7 +199,7 @@ class CasePanel(QScrollArea):
         self.case_id = rec.id if rec else None
         has = rec is not None
         for w in (self.priority_box, self.quality_title, self.quality, self.details_title, self.details,
-                  self.review_title, self.review, self.note, self.note_state):
+                  self.review_title, self.review_label, self.review, self.note, self.note_state):
             w.setVisible(has)
         ok = has and rec.status == "ok" and bool(rec.probabilities)
         for w in (self.prob_title, self.bars, self.malignant_label):

@@ -65,7 +65,7 @@ class MainWindow(QMainWindow, WindowCommands):
         for i, (w, stretch) in enumerate(((self.queue, 5), (self.viewer, 4), (self.case_panel, 0))):
             self.splitter.addWidget(w)
             self.splitter.setStretchFactor(i, stretch)
-        self.splitter.setSizes([850, 400, 350])
+        self.splitter.setSizes([900, 360, 340])
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(6, 6, 6, 0)

@@ -141,8 +141,8 @@ class QueuePanel(QWidget):
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(40)
-        for col, width in ((Col.CASE_ID, 100), (Col.THUMB, 60), (Col.FILE, 124), (Col.TOP_CLASS, 150),
-                           (Col.MALIGNANT, 90), (Col.PRIORITY, 112), (Col.REVIEW, 82), (Col.ADDED, 100)):
+        for col, width in ((Col.CASE_ID, 100), (Col.THUMB, 60), (Col.FILE, 120), (Col.TOP_CLASS, 150),
+                           (Col.MALIGNANT, 90), (Col.PRIORITY, 128), (Col.REVIEW, 76), (Col.ADDED, 100)):
             self.view.setColumnWidth(col, width)
         header.setSectionResizeMode(Col.THUMB, QHeaderView.ResizeMode.Fixed)
         # The class name gives way first when the pane is narrow, so every column stays in view.

@@ -87,8 +87,9 @@ def card_html(card: ModelCard | None, error: str = "", has_confusion_png: bool =
         parts.append(f"<h3>Measured performance (test split, n = {test.get('n', '—')})</h3>")
         parts.append(f"<p>{e(str(metrics.get('split', '')))}</p><table>")
         for key, label in (("accuracy", "Accuracy"), ("balanced_accuracy", "Balanced accuracy"),
-                           ("macro_auc", "Macro AUC"), ("melanoma_recall", "Melanoma recall (top class)")):
+                           ("melanoma_recall", "Melanoma recall (top class)")):
             parts.append(_row(label, _num(test.get(key))))
+        parts.append(_row("Macro AUC", _num(test.get("macro_auc"), pct=False)))
         ece = test.get("ece_15_bins_after_temperature")
         if ece is not None:
             parts.append(_row("Calibration error (ECE)", _num(ece, pct=False)))

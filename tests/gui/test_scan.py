@@ -11,6 +11,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from gui.queue_model import Col
+from gui.workers import ScanItem
 from tests.gui.helpers import full_images, patient_folders, run_scan, small_images
 
 
@@ -131,3 +132,52 @@ def test_drag_of_non_file_data_is_refused(window) -> None:  # noqa: ANN001
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()
+
+
+def test_a_second_job_waits_for_the_first_and_both_finish(qtbot, window) -> None:  # noqa: ANN001
+    finished = []
+    window.controller.finished.connect(finished.append)
+    assert window.start_scan(small_images(40))
+    assert window.start_scan(full_images(5))  # e.g. a drop while scanning: queued, not refused
+    qtbot.waitUntil(lambda: len(finished) == 2, timeout=60_000)
+    assert [s.added for s in finished] == [40, 5]
+    assert window.queue_model.rowCount() == 45 and not window.controller.busy
+    assert not window.progress.isVisible()
+
+
+def test_closing_the_window_mid_scan_stops_the_worker_cleanly(qtbot, make_window) -> None:  # noqa: ANN001
+    window = make_window()
+    assert window.start_scan(small_images(2000))
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() > 0, timeout=30_000)
+    thread = window.controller._thread
+    window.close()
+    assert thread is None or thread.isFinished()
+
+
+def test_reanalysis_updates_the_case_in_place_and_is_audited(qtbot, window) -> None:  # noqa: ANN001
+    run_scan(qtbot, window, full_images(3))
+    cid = window.queue.visible_case_ids()[0]
+    window.queue.select_case(cid)
+    window.queue_model.update_note(cid, "keep me")
+    summary = run_scan(qtbot, window, items=[ScanItem(window.queue_model.record(cid).path, "x", case_id=cid)])
+    assert summary.updated == 1 and summary.added == 0
+    assert window.queue_model.rowCount() == 3
+    assert window.store.result_count(cid) == 2
+    assert window.queue_model.record(cid).note == "keep me"  # the clinician's fields are not overwritten
+    assert window.queue.current_case_id() == cid and window.case_panel.case_id == cid
+    assert [a[3] for a in window.store.audit_log(cid)][-1] == "re-analysed"
+
+
+def test_open_sample_cases_when_bundled(qtbot, window) -> None:  # noqa: ANN001
+    from gui.samples import load_samples
+
+    samples, why = load_samples()
+    assert window.act_samples.isEnabled() == (not why)
+    if why:
+        assert window.act_samples.toolTip() == why
+        return
+    with qtbot.waitSignal(window.controller.finished, timeout=30_000):
+        window.act_samples.trigger()
+    recs = sorted(window.queue_model.records(), key=lambda r: r.patient_id)
+    assert [r.patient_id for r in recs] == [f"Sample {i:02d}" for i in range(1, len(samples) + 1)]
+    assert all("Reference diagnosis" in r.note and "HAM10000" in r.note for r in recs)
