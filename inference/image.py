@@ -191,7 +191,7 @@ def reduction_for(width: int, height: int, target_hw: tuple[int, int] | None, mi
 _REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 
 
-def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_ratio: float = 2.0) -> DecodedImage:
+def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_ratio: float = 4.0) -> DecodedImage:
     """Bytes -> 8-bit RGB. With `target_hw`, large JPEGs are decoded at reduced size (much faster)."""
     t0 = time.perf_counter()
     fmt = sniff_format(data[:32])
@@ -220,7 +220,7 @@ def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_rati
                         decode_ms=(time.perf_counter() - t0) * 1000.0)
 
 
-def decode_file(path: str | Path, target_hw: tuple[int, int] | None = None, min_ratio: float = 2.0) -> DecodedImage:
+def decode_file(path: str | Path, target_hw: tuple[int, int] | None = None, min_ratio: float = 4.0) -> DecodedImage:
     t0 = time.perf_counter()
     data = read_bytes(path)
     img = decode_bytes(data, target_hw, min_ratio)

@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from inference.errors import ImageError
@@ -45,6 +46,9 @@ class BatchRunner:
         self.batch_size = max(1, batch_size)
         self.decode_threads = max(1, decode_threads)
         self.reduced_decode = reduced_decode
+        # Parallelism comes from decoding several images at once; OpenCV's own thread pool on top of
+        # that only oversubscribes a 2-core laptop (measured: the quality gate ran 2x slower).
+        cv2.setNumThreads(1)
 
     def _base(self, path: str) -> Result:
         return Result(path=path, status="error", model_name=self.model.name, model_version=self.model.version)
@@ -158,7 +162,7 @@ class BatchRunner:
                     if progress:
                         progress(done, total)
                     batch = []
-            if batch and not is_cancelled():
+            if batch and not is_cancelled():  # the last files had no tensor: flush what is waiting
                 for res in self._infer(batch):
                     done += 1
                     yield res

@@ -20,14 +20,15 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def export_onnx(model: torch.nn.Module, path: Path, height: int, width: int) -> None:
-    """One float32 NCHW input `input` with a dynamic batch, logits out as `logits`."""
+def export_onnx(model: torch.nn.Module, path: Path, height: int, width: int,
+                outputs: tuple[str, ...] = ("logits",)) -> None:
+    """One float32 NCHW input `input` with a dynamic batch; `logits` (and e.g. `cam`) out."""
     model.eval()
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
         model, torch.zeros(1, 3, height, width), str(path),
-        input_names=["input"], output_names=["logits"],
-        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+        input_names=["input"], output_names=list(outputs),
+        dynamic_axes={"input": {0: "batch"}, **{o: {0: "batch"} for o in outputs}},
         opset_version=OPSET, dynamo=False,
     )
 

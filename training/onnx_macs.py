@@ -51,19 +51,54 @@ def count_params(path: str | Path) -> int:
     return total
 
 
+def _fold_constants(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Fix the batch at 1 and let ONNX Runtime fold shape arithmetic (e.g. TF-style 'same' padding)."""
+    import tempfile
+
+    import onnxruntime as ort
+
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    for inp in model.graph.input:
+        dims = inp.type.tensor_type.shape.dim
+        if dims and not dims[0].HasField("dim_value"):
+            dims[0].ClearField("dim_param")
+            dims[0].dim_value = 1
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.onnx", Path(tmp) / "folded.onnx"
+        onnx.save(model, str(src))
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        opts.optimized_model_filepath = str(dst)
+        ort.InferenceSession(str(src), opts, providers=["CPUExecutionProvider"])
+        return onnx.load(str(dst))
+
+
 def count_macs(path: str | Path) -> int:
     """Multiply-accumulates for one image (batch 1), Conv + Gemm/MatMul only."""
     model = onnx.load(str(path))
+    try:
+        return _count_macs(model, path)
+    except ValueError:
+        return _count_macs(_fold_constants(model), path)
+
+
+def _count_macs(model: onnx.ModelProto, path: str | Path) -> int:
     shapes = _shape_map(model, batch=1)
     macs = 0
+
+    def known(name: str) -> list[int]:
+        dims = shapes.get(name)
+        if dims is None or any(d <= 0 for d in dims):
+            raise ValueError(f"{Path(path).name}: shape of {name!r} is not static ({dims}); cannot count MACs")
+        return dims
+
     for node in model.graph.node:
         if node.op_type == "Conv":
-            w = shapes[node.input[1]]
-            out = shapes[node.output[0]]
-            group = next((a.i for a in node.attribute if a.name == "group"), 1)
-            macs += int(np.prod(out)) * (w[1]) * int(np.prod(w[2:])) if group else 0
+            w = known(node.input[1])  # (Cout, Cin/group, kH, kW): each output element costs Cin/group*kH*kW
+            out = known(node.output[0])
+            macs += int(np.prod(out)) * w[1] * int(np.prod(w[2:]))
         elif node.op_type in ("Gemm", "MatMul"):
-            a, b = shapes[node.input[0]], shapes[node.input[1]]
+            a, b = known(node.input[0]), known(node.input[1])
             trans_b = next((x.i for x in node.attribute if x.name == "transB"), 0)
             k = a[-1]
             n = b[-2] if trans_b else b[-1]

@@ -76,7 +76,6 @@ def train(args: argparse.Namespace) -> None:
           f"train mean {mean} std {std}")
 
     model = cfg["build"]()
-    n_params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     tr = data["train"]
@@ -121,10 +120,12 @@ def train(args: argparse.Namespace) -> None:
     assert best_state is not None
     model.load_state_dict(best_state)
     model.eval()
-    finish(args, model, spec, data, n_params, best_epoch, time.time() - t0)
+    finish(args, model, spec, data, best_epoch, time.time() - t0, MODELS[args.model]["architecture"])
 
 
-def finish(args, model, spec, data, n_params, best_epoch, train_seconds) -> None:  # noqa: ANN001
+def finish(args, model, spec, data, best_epoch, train_seconds, architecture, export_model=None,
+           outputs=("logits",), extra_card=None, recipe=None) -> dict:  # noqa: ANN001
+    """Evaluate on val/test, calibrate, choose thresholds, export ONNX (+ int8) and write the card(s)."""
     val_logits = predict_logits(model, data["val"].images, spec)
     test_logits = predict_logits(model, data["test"].images, spec)
     yv, yt = data["val"].labels, data["test"].labels
@@ -149,15 +150,15 @@ def finish(args, model, spec, data, n_params, best_epoch, train_seconds) -> None
     out: Path = args.out
     name = args.name or args.model
     onnx_path = out / f"{name}.onnx"
-    export_onnx(model, onnx_path, spec.height, spec.width)
+    export_onnx(export_model or model, onnx_path, spec.height, spec.width, outputs)
     from training.onnx_macs import count_macs, count_params
 
-    cmd = "python -m training.train " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    cmd = f"python -m training.{Path(sys.argv[0]).stem} " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     base_card = {
         "format": 1,
         "name": name,
         "version": args.version,
-        "architecture": MODELS[args.model]["architecture"],
+        "architecture": architecture,
         "input_name": "input",
         "output_name": "logits",
         "input": spec.to_card(),
@@ -175,9 +176,10 @@ def finish(args, model, spec, data, n_params, best_epoch, train_seconds) -> None
         "training": {
             "command": cmd, "seed": args.seed, "git_commit": git_commit(), "best_epoch": best_epoch,
             "seconds": round(train_seconds, 1), "torch": torch.__version__,
-            "recipe": (f"Adam lr {args.lr} wd {args.weight_decay}, cosine, batch {args.batch_size}, "
-                       f"class-weighted CE (inverse frequency ^ {args.class_weight_power}), flips + 90-degree "
-                       "rotations + brightness/contrast/saturation jitter 0.1, early stop on val balanced accuracy"),
+            "recipe": recipe or (
+                f"Adam lr {args.lr} wd {args.weight_decay}, cosine, batch {args.batch_size}, "
+                f"class-weighted CE (inverse frequency ^ {args.class_weight_power}), flips + 90-degree "
+                "rotations + brightness/contrast/saturation jitter 0.1, early stop on val balanced accuracy"),
         },
         "training_data": (f"HAM10000 (200x150 copies), train split {len(data['train'].labels)} images; "
                           f"val {len(yv)}; test {len(yt)}"),
@@ -189,6 +191,8 @@ def finish(args, model, spec, data, n_params, best_epoch, train_seconds) -> None
     cm_png = out / f"{name}_confusion.png"
     plot_confusion(test_rep["confusion_matrix"]["rows_true_cols_pred"], CODES, cm_png,
                    f"{name} — test split (lesion-grouped), n={len(yt)}")
+    if extra_card:
+        base_card.update(extra_card)
     card = dict(base_card, params=count_params(onnx_path), macs=count_macs(onnx_path),
                 confusion_png=cm_png.name,
                 onnx={"file": onnx_path.name, "sha256": sha256_file(onnx_path), "opset": 17,
@@ -198,6 +202,7 @@ def finish(args, model, spec, data, n_params, best_epoch, train_seconds) -> None
 
     if args.int8:
         write_int8(args, base_card, spec, data, onnx_path, name, cm_png)
+    return card
 
 
 def write_int8(args, base_card, spec, data, onnx_path, name, cm_png) -> None:  # noqa: ANN001

@@ -22,8 +22,9 @@ def real_bgr() -> np.ndarray:
 def test_real_jpeg_decodes_full_and_reduced(fullsize_images):
     full = decode_file(fullsize_images[0])
     assert full.rgb.shape == (450, 600, 3) and full.rgb.dtype == np.uint8 and full.reduced == 1
-    small = decode_file(fullsize_images[0], target_hw=(64, 64))
+    small = decode_file(fullsize_images[0], target_hw=(64, 64), min_ratio=2.0)
     assert small.reduced == 2 and small.rgb.shape == (225, 300, 3)
+    assert decode_file(fullsize_images[0], target_hw=(64, 64)).reduced == 1  # default: only when >= 4x input
     assert (small.width, small.height) == (600, 450)
     assert len(full.sha256) == 64 and full.sha256 == small.sha256
 

@@ -106,3 +106,11 @@ def test_generator_input_and_unknown_total(runner, fullsize_images):
     seen = []
     out = list(runner.run((str(p) for p in fullsize_images[:9]), progress=lambda d, t: seen.append(t)))
     assert len(out) == 9 and seen[-1] is None
+
+
+def test_batch_flushed_when_the_last_file_is_bad(runner, fullsize_images, tmp_path):
+    bad = tmp_path / "zz_broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0\x00\x00")
+    paths = [str(p) for p in fullsize_images[:5]] + [str(bad)]
+    statuses = sorted(r.status for r in runner.run(paths))
+    assert statuses == ["error"] + ["ok"] * 5
