@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from gui.queue_model import Col
+from gui.queue_model import CASE_ID_ROLE, Col
 from gui.workers import ScanItem
 from tests.gui.helpers import full_images, patient_folders, run_scan, small_images
 
@@ -62,13 +62,16 @@ def test_bad_files_become_error_rows_and_the_batch_goes_on(qtbot, window, tmp_pa
     assert sum(r.status == "ok" for r in recs.values()) == 3
     # The error rows say "Error" in text and carry an icon and the reason as tooltip.
     proxy = window.queue.proxy
+    seen_error_rows = 0
     for row in range(proxy.rowCount()):
         idx = proxy.index(row, Col.PRIORITY)
-        rec = window.queue_model.record(idx.data(Qt.ItemDataRole.UserRole + 3))
+        rec = window.queue_model.record(proxy.index(row, Col.CASE_ID).data(CASE_ID_ROLE))
         if rec.status == "error":
             assert idx.data() == "Error"
             assert not idx.data(Qt.ItemDataRole.DecorationRole).isNull()
             assert idx.data(Qt.ItemDataRole.ToolTipRole) == rec.message
+            seen_error_rows += 1
+    assert seen_error_rows == 2
 
 
 def test_cancel_stops_within_a_second_and_keeps_results(qtbot, window) -> None:  # noqa: ANN001
