@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent
 from PySide6.QtWidgets import QApplication
 
@@ -40,7 +40,7 @@ def test_tampered_model_shows_a_banner_and_disables_scanning(qtbot, make_window,
     assert not window.controller.busy and window.queue_model.rowCount() == 0
     md = QMimeData()
     md.setUrls([QUrl.fromLocalFile(str(full_images(1)[0]))])
-    enter = QDragEnterEvent(QPointF(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()

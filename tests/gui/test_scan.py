@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -113,7 +113,7 @@ def test_drop_of_files_and_a_folder(qtbot, window, tmp_path: Path) -> None:  # n
     folder = patient_folders(tmp_path / "dropped", full_images(4)[1:], per_patient=2)  # 3 images, 2 folders
     single = full_images(1)[0]
     md = _mime([single, folder])
-    enter = QDragEnterEvent(QPointF(200, 200), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+    enter = QDragEnterEvent(QPoint(200, 200), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
@@ -131,7 +131,7 @@ def test_drop_of_files_and_a_folder(qtbot, window, tmp_path: Path) -> None:  # n
 def test_drag_of_non_file_data_is_refused(window) -> None:  # noqa: ANN001
     md = QMimeData()
     md.setText("hello")
-    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()
