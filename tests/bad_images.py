@@ -26,9 +26,9 @@ def jpeg_with_orientation(bgr: np.ndarray, orientation: int) -> bytes:
 
 def cmyk_jpeg(rgb: np.ndarray) -> bytes:
     """An Adobe-style CMYK JPEG, written by Pillow when available (test-only dependency via scikit-image)."""
-    from PIL import Image
-
     import io
+
+    from PIL import Image
 
     buf = io.BytesIO()
     Image.fromarray(rgb).convert("CMYK").save(buf, format="JPEG", quality=95)
@@ -43,7 +43,8 @@ def png_claiming_size(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
 
 
 def write(path: Path, data: bytes) -> Path:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from pathlib import Path
 
 from inference.card import available_models
 from inference.resources import samples_dir

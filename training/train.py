@@ -19,13 +19,15 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from inference.preprocess import PreprocessSpec, normalize as np_normalize
+from inference.preprocess import PreprocessSpec
+from inference.preprocess import normalize as np_normalize
 from training import metrics
 from training.classes import CITATION, CLASSES, CODES, LICENSE, MALIGNANT
 from training.data import augment, channel_stats, load_split, normalize, to_tensor
 from training.evaluate import format_table, plot_confusion, predict_logits
 from training.export import export_onnx, quantize_int8, sha256_file, write_card
-from training.models.paper_cnn import INPUT_HW as PAPER_HW, PaperCNN
+from training.models.paper_cnn import INPUT_HW as PAPER_HW
+from training.models.paper_cnn import PaperCNN
 from training.splits.make_split import DEFAULT_DATA, SPLIT_FILE
 
 ROOT = Path(__file__).resolve().parents[1]

