@@ -22,6 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from inference.card import DEFAULT_MODEL, available_models  # noqa: E402
 from inference.image import decode_file  # noqa: E402
 from inference.preprocess import PreprocessSpec, normalize, resize_rgb  # noqa: E402
 from inference.quality import QualityGate  # noqa: E402
@@ -112,14 +113,14 @@ def resnet_card(onnx_path: Path):  # noqa: ANN201
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", default="paper_cnn,paper_cnn_int8")
+    ap.add_argument("--models", default=",".join(available_models()), help="comma-separated (default: all shipped)")
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--rss-images", type=int, default=10000)
     ap.add_argument("--no-resnet", action="store_true")
     ap.add_argument("--rss-child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.rss_child:
-        rss_scan(args.rss_child, args.models.split(",")[0])
+        rss_scan(args.rss_child, args.models)
         return
     base = sorted(FULLSIZE.glob("*.jpg"))
     paths = (base * (args.n // len(base) + 1))[: args.n]
@@ -157,9 +158,10 @@ def main() -> None:
     for k, v in infer_p50.items():
         print(f"inference-only p50 {k}: {v:.3f} ms")
     proc = subprocess.run([sys.executable, __file__, "--rss-child", str(args.rss_images), "--models",
-                           args.models.split(",")[0]], capture_output=True, text=True, check=True)
+                           DEFAULT_MODEL], capture_output=True, text=True, check=True)
     done, secs, rss = proc.stdout.split()
-    print(f"{done}-image scan in a fresh process: {float(secs):.1f} s ({int(done) / float(secs):.0f} images/s), "
+    rate = int(done) / float(secs)
+    print(f"{done}-image scan with {DEFAULT_MODEL} in a fresh process: {float(secs):.1f} s ({rate:.0f} images/s), "
           f"peak RSS {float(rss):.0f} MB")
 
 

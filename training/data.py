@@ -95,10 +95,14 @@ def augment(x01: torch.Tensor, gen: torch.Generator, jitter: float = 0.1) -> tor
             m = k == r
             if m.any():
                 out[m] = torch.rot90(out[m], r, dims=(2, 3))
-    b = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * jitter
-    c = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * jitter
-    s = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * jitter
-    out = out * b
+    return colour_jitter(out, gen, jitter)
+
+
+def colour_jitter(x01: torch.Tensor, gen: torch.Generator, amount: float) -> torch.Tensor:
+    """Per-image brightness, contrast and saturation, each scaled by a factor in 1 +- amount."""
+    n = x01.shape[0]
+    b, c, s = (1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * amount for _ in range(3))
+    out = x01 * b
     mean = out.mean(dim=(1, 2, 3), keepdim=True)
     out = (out - mean) * c + mean
     gray = out.mean(dim=1, keepdim=True)

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from inference.preprocess import PreprocessSpec
 from training import metrics
 from training.classes import CODES
-from training.data import channel_stats, load_split, normalize, to_tensor
+from training.data import channel_stats, colour_jitter, load_split, normalize, to_tensor
 from training.evaluate import predict_logits
 from training.splits.make_split import DEFAULT_DATA, SPLIT_FILE
 from training.train import ROOT, class_weights, finish
@@ -66,14 +66,7 @@ def jitter_affine(x01: torch.Tensor, gen: torch.Generator, colour: float = 0.15,
     theta = torch.stack([torch.stack([cos, -sin, torch.zeros(n)], 1), torch.stack([sin, cos, torch.zeros(n)], 1)], 1)
     grid = F.affine_grid(theta, list(x01.shape), align_corners=False)
     out = F.grid_sample(x01, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-    b = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * colour
-    c = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * colour
-    sat = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * colour
-    out = out * b
-    m = out.mean(dim=(1, 2, 3), keepdim=True)
-    out = (out - m) * c + m
-    g = out.mean(dim=1, keepdim=True)
-    return ((out - g) * sat + g).clamp_(0, 1)
+    return colour_jitter(out, gen, colour)
 
 
 def run_epochs(args, model, params, spec, data, step_loss, desc) -> tuple[dict, int]:  # noqa: ANN001

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from inference.session import sha256_file  # the app verifies with the same function
+
+__all__ = ["OPSET", "export_onnx", "quantize_int8", "sha256_file", "write_card"]
+
 OPSET = 17
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def export_onnx(model: torch.nn.Module, path: Path, height: int, width: int,

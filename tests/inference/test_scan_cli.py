@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from inference.card import DEFAULT_MODEL
 from inference.result import CSV_COLUMNS
 from tests.conftest import ROOT
 
@@ -59,7 +60,7 @@ def test_scan_recursive_json(folder, tmp_path):
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 8
-    assert all(r["model"] == "paper_cnn" for r in rows)
+    assert all(r["model"] == DEFAULT_MODEL for r in rows)
     assert list(rows[0])[: len(CSV_COLUMNS)] == CSV_COLUMNS
 
 
