@@ -10,7 +10,6 @@ Uses a temporary data folder and settings: the user's queue is never touched.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -28,17 +27,12 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=1000)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="dermtriage-bench-gui-"))
-    os.environ["DERMTRIAGE_DATA_DIR"] = str(tmp / "data")
     sys.path.insert(0, str(ROOT))
-    from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QElapsedTimer, QTimer
 
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
-    from gui.app import configure_app, create_main_window
+    from gui.app import create_main_window, isolated_app
 
-    app = QApplication([sys.argv[0]])
-    configure_app(app)
+    app = isolated_app(tmp)
     try:
         window = create_main_window()
         window.resize(1400, 900)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import shutil
 import sys
 import tempfile
@@ -56,18 +55,11 @@ def main() -> int:
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="dermtriage-screenshot-"))
-    os.environ["DERMTRIAGE_DATA_DIR"] = str(tmp / "data")
     sys.path.insert(0, str(ROOT))
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
-    from gui.app import configure_app, create_main_window
+    from gui.app import create_main_window, isolated_app
     from gui.theme import apply_theme
 
-    app = QApplication([sys.argv[0]])
-    configure_app(app)
+    app = isolated_app(tmp)
     apply_theme(app, args.theme)
     try:
         # Per-patient folders, as a clinic would have them: the folder name becomes the case ID.

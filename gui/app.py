@@ -74,6 +74,19 @@ def create_main_window(settings: AppSettings | None = None, db_path: Path | None
     return MainWindow(settings, store, load_model(settings))
 
 
+def isolated_app(tmp: Path) -> QApplication:
+    """A configured QApplication whose store and settings live under `tmp`, never the user's.
+
+    For scripts that drive the real window (docs/screenshot.py, benchmarks/bench_gui.py).
+    """
+    os.environ["DERMTRIAGE_DATA_DIR"] = str(tmp / "data")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
+    app = QApplication([sys.argv[0]])
+    configure_app(app)
+    return app
+
+
 def run_app(argv: list[str]) -> int:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
