@@ -191,9 +191,13 @@ def reduction_for(width: int, height: int, target_hw: tuple[int, int] | None, mi
 _REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 
 
-def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_ratio: float = 4.0) -> DecodedImage:
-    """Bytes -> 8-bit RGB. With `target_hw`, large JPEGs are decoded at reduced size (much faster)."""
-    t0 = time.perf_counter()
+def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_ratio: float = 4.0,
+                 started: float | None = None) -> DecodedImage:
+    """Bytes -> 8-bit RGB. With `target_hw`, large JPEGs are decoded at reduced size (much faster).
+
+    `started` (a perf_counter value) lets decode_file count the file read in decode_ms.
+    """
+    t0 = time.perf_counter() if started is None else started
     fmt = sniff_format(data[:32])
     if fmt is None:
         raise ImageError(_describe_unknown(data[:512]))
@@ -222,9 +226,7 @@ def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_rati
 
 def decode_file(path: str | Path, target_hw: tuple[int, int] | None = None, min_ratio: float = 4.0) -> DecodedImage:
     t0 = time.perf_counter()
-    data = read_bytes(path)
-    img = decode_bytes(data, target_hw, min_ratio)
-    return DecodedImage(**{**img.__dict__, "decode_ms": (time.perf_counter() - t0) * 1000.0})
+    return decode_bytes(read_bytes(path), target_hw, min_ratio, started=t0)
 
 
 def is_image_path(path: str | Path) -> bool:

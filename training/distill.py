@@ -23,10 +23,9 @@ from torch import nn
 from tqdm import tqdm
 
 from inference.preprocess import PreprocessSpec
-from training import metrics
 from training.classes import CODES
 from training.data import channel_stats, colour_jitter, load_split, normalize, to_tensor
-from training.evaluate import predict_logits
+from training.evaluate import KeepBest
 from training.splits.make_split import DEFAULT_DATA, SPLIT_FILE
 from training.train import ROOT, class_weights, finish
 
@@ -86,7 +85,7 @@ def run_epochs(args, model, params, spec, data, step_loss, desc) -> tuple[dict, 
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     gen = torch.Generator().manual_seed(args.seed)
-    best, best_state, best_epoch, stale = -1.0, None, 0, 0
+    keep = KeepBest(args.patience, desc)
     for epoch in range(args.epochs):
         model.train()
         perm = torch.randperm(len(tr.labels), generator=gen)
@@ -101,22 +100,10 @@ def run_epochs(args, model, params, spec, data, step_loss, desc) -> tuple[dict, 
             sched.step()
             total += float(loss.detach())
             bar.set_postfix(loss=f"{total / (b + 1):.3f}")
-        rep = metrics.classification_report(metrics.softmax(predict_logits(model, data["val"].images, spec)),
-                                            data["val"].labels, CODES)
-        improved = rep["balanced_accuracy"] > best
-        print(f"{desc} epoch {epoch + 1:3d}  loss {total / n_batches:.4f}  val acc {rep['accuracy']:.4f}  "
-              f"val bal-acc {rep['balanced_accuracy']:.4f}  val mel recall {rep['melanoma_recall']:.3f}  "
-              f"val macro-AUC {rep['macro_auc']:.4f}{'  *' if improved else ''}", flush=True)
-        if improved:
-            best, best_epoch, stale = rep["balanced_accuracy"], epoch + 1, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= args.patience:
-                print(f"early stop after {epoch + 1} epochs")
-                break
-    assert best_state is not None
-    return best_state, best_epoch
+        if keep.update(model, data, spec, epoch + 1, total / n_batches):
+            break
+    assert keep.state is not None
+    return keep.state, keep.best_epoch
 
 
 def teacher(args: argparse.Namespace) -> None:

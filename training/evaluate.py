@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from inference.preprocess import PreprocessSpec
+from training import metrics
 from training.classes import CODES
 from training.data import eval_transform
 
@@ -57,3 +58,35 @@ def plot_confusion(cm: list[list[int]], labels: list[str], path: Path, title: st
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
+
+
+class KeepBest:
+    """Early stopping on validation balanced accuracy, shared by train.py and distill.py.
+
+    Keeps a copy of the best weights; `update` prints the epoch line and says whether to stop.
+    """
+
+    def __init__(self, patience: int, desc: str = "") -> None:
+        self.patience = patience
+        self.prefix = f"{desc} " if desc else ""
+        self.best = -1.0
+        self.best_epoch = 0
+        self.state: dict[str, torch.Tensor] | None = None
+        self.stale = 0
+
+    def update(self, model: torch.nn.Module, data: dict, spec: PreprocessSpec, epoch: int, loss: float) -> bool:
+        rep = metrics.classification_report(metrics.softmax(predict_logits(model, data["val"].images, spec)),
+                                            data["val"].labels, CODES)
+        improved = rep["balanced_accuracy"] > self.best
+        print(f"{self.prefix}epoch {epoch:3d}  loss {loss:.4f}  val acc {rep['accuracy']:.4f}  "
+              f"val bal-acc {rep['balanced_accuracy']:.4f}  val mel recall {rep['melanoma_recall']:.3f}  "
+              f"val macro-AUC {rep['macro_auc']:.4f}{'  *' if improved else ''}", flush=True)
+        if improved:
+            self.best, self.best_epoch, self.stale = rep["balanced_accuracy"], epoch, 0
+            self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            return False
+        self.stale += 1
+        if self.stale >= self.patience:
+            print(f"{self.prefix}early stop: no better validation balanced accuracy for {self.patience} epochs")
+            return True
+        return False

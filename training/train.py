@@ -24,7 +24,7 @@ from inference.preprocess import normalize as np_normalize
 from training import metrics
 from training.classes import CITATION, CLASSES, CODES, LICENSE, MALIGNANT
 from training.data import augment, channel_stats, load_split, normalize, to_tensor
-from training.evaluate import format_table, plot_confusion, predict_logits
+from training.evaluate import KeepBest, format_table, plot_confusion, predict_logits
 from training.export import export_onnx, quantize_int8, sha256_file, write_card
 from training.models.paper_cnn import INPUT_HW as PAPER_HW
 from training.models.paper_cnn import PaperCNN
@@ -86,7 +86,7 @@ def train(args: argparse.Namespace) -> None:
     x_all = to_tensor(tr.images, spec)
     y_all = torch.from_numpy(tr.labels)
 
-    best, best_state, best_epoch, stale = -1.0, None, -1, 0
+    keep = KeepBest(args.patience)
     for epoch in range(args.epochs):
         model.train()
         perm = torch.randperm(len(y_all), generator=gen)
@@ -105,24 +105,12 @@ def train(args: argparse.Namespace) -> None:
             total += float(loss.detach())
             bar.set_postfix(loss=f"{total / (b + 1):.3f}")
         sched.step()
-        val_logits = predict_logits(model, data["val"].images, spec)
-        rep = metrics.classification_report(metrics.softmax(val_logits), data["val"].labels, CODES)
-        improved = rep["balanced_accuracy"] > best
-        print(f"epoch {epoch + 1:3d}  loss {total / max(n_batches, 1):.4f}  val acc {rep['accuracy']:.4f}  "
-              f"val bal-acc {rep['balanced_accuracy']:.4f}  val mel recall {rep['melanoma_recall']:.3f}  "
-              f"val macro-AUC {rep['macro_auc']:.4f}{'  *' if improved else ''}", flush=True)
-        if improved:
-            best, best_epoch, stale = rep["balanced_accuracy"], epoch + 1, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= args.patience:
-                print(f"early stop: no better validation balanced accuracy for {args.patience} epochs")
-                break
-    assert best_state is not None
-    model.load_state_dict(best_state)
+        if keep.update(model, data, spec, epoch + 1, total / max(n_batches, 1)):
+            break
+    assert keep.state is not None
+    model.load_state_dict(keep.state)
     model.eval()
-    finish(args, model, spec, data, best_epoch, time.time() - t0, MODELS[args.model]["architecture"])
+    finish(args, model, spec, data, keep.best_epoch, time.time() - t0, MODELS[args.model]["architecture"])
 
 
 def finish(args, model, spec, data, best_epoch, train_seconds, architecture, export_model=None,
