@@ -219,9 +219,12 @@ class MainWindow(QMainWindow, WindowCommands):
     def show_case(self, case_id: int, reload_image: bool = True) -> None:
         rec = self.queue_model.record(case_id) if case_id is not None and case_id >= 0 else None
         self.case_panel.show_case(rec)
+        attention = rec.attention if rec and rec.status == "ok" else None
         if reload_image or rec is None:
             caption = f"{rec.patient_id} · {rec.file_name}" if rec else ""
-            self.viewer.show_case(rec.path if rec else None, caption)
+            self.viewer.show_case(rec.path if rec else None, caption, attention)
+        else:
+            self.viewer.set_attention(attention)
 
     def _case_edited(self, case_id: int) -> None:
         if case_id == self.queue.current_case_id():

@@ -76,6 +76,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # v2: cases can leave the queue without losing their history (the audit log keeps pointing at them).
     "ALTER TABLE cases ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;",
+    # v3: the predicted class's activation map (JSON rows), for the viewer's "where the model looked".
+    "ALTER TABLE results ADD COLUMN attention TEXT;",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -137,6 +139,7 @@ class CaseRecord:
     preprocess_ms: float | None = None
     inference_ms: float | None = None
     analysed: str = ""
+    attention: list[list[float]] | None = None
 
     @property
     def file_name(self) -> str:
@@ -164,6 +167,7 @@ class CaseRecord:
             decode_ms=self.decode_ms,
             preprocess_ms=self.preprocess_ms,
             inference_ms=self.inference_ms,
+            attention=self.attention,
         )
 
 
@@ -179,7 +183,7 @@ _SELECT = """
 SELECT c.id, c.patient_id, c.path, c.sha256, c.added, c.review_status, c.note,
        r.status, r.message, r.probabilities, r.top_class, r.top_name, r.malignant_score, r.priority,
        r.priority_rule, r.quality, r.warnings, r.model_name, r.model_version, r.width, r.height,
-       r.decode_ms, r.preprocess_ms, r.inference_ms, r.created
+       r.decode_ms, r.preprocess_ms, r.inference_ms, r.created, r.attention
 FROM cases c LEFT JOIN results r ON r.id = (SELECT MAX(id) FROM results WHERE case_id = c.id)
 """
 
@@ -192,7 +196,7 @@ def _record(row: sqlite3.Row) -> CaseRecord:
         malignant_score=row[12], priority=row[13], priority_rule=row[14] or "",
         quality=json.loads(row[15] or "{}"), warnings=json.loads(row[16] or "[]"), model_name=row[17] or "",
         model_version=row[18] or "", width=row[19], height=row[20], decode_ms=row[21], preprocess_ms=row[22],
-        inference_ms=row[23], analysed=row[24] or "")
+        inference_ms=row[23], analysed=row[24] or "", attention=json.loads(row[25]) if row[25] else None)
 
 
 class Store:
@@ -268,13 +272,14 @@ class Store:
         tx.execute(
             """INSERT INTO results (case_id, model_name, model_version, status, probabilities, top_class,
                top_name, malignant_score, priority, priority_rule, quality, warnings, message, width, height,
-               decode_ms, preprocess_ms, inference_ms, created)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               decode_ms, preprocess_ms, inference_ms, created, attention)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (case_id, res.model_name, res.model_version, res.status,
              json.dumps(res.probabilities) if res.probabilities else None, res.top_class, res.top_name,
              res.malignant_score, res.priority, res.priority_rule, json.dumps(res.quality),
              json.dumps(list(res.warnings)), res.message, res.width, res.height, res.decode_ms,
-             res.preprocess_ms, res.inference_ms, now_iso()))
+             res.preprocess_ms, res.inference_ms, now_iso(),
+             json.dumps(res.attention) if res.attention is not None else None))
 
     def ingest(self, res: Result, patient_id: str | None = None, case_id: int | None = None,
                note: str = "") -> IngestOutcome:

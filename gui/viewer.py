@@ -1,7 +1,10 @@
 """The image viewer: fit-to-window, 1:1, zoom by wheel or keys, pan by dragging, EXIF orientation.
 
 The full-resolution image is decoded on a worker thread (a dermatoscope photo can be 24 MP), and a
-stale load never replaces the case the user has since moved to.
+stale load never replaces the case the user has since moved to. For models that return class
+activation maps the viewer can lay the top class's map over the image (H): it shows where the
+evidence for the prediction lay, so a clinician can see when the model looked at a ruler, a hair or
+the vignette instead of the lesion.
 """
 
 from __future__ import annotations
@@ -29,7 +32,29 @@ from PySide6.QtWidgets import (
 )
 
 MIN_ZOOM, MAX_ZOOM, STEP = 0.02, 16.0, 1.25
+OVERLAY_OPACITY = 0.55
 QImageReader.setAllocationLimit(1024)  # MB; the inference decoder has its own (stricter) pixel limit
+
+
+def attention_image(attention: list[list[float]]) -> QImage:
+    """The activation map as a small ARGB image: transparent where evidence is low, yellow to red above.
+
+    Min-max scaled per image (the map's absolute values are logit contributions, not probabilities), so
+    it says where the model looked relative to the rest of this image, not how sure it was.
+    """
+    rows, cols = len(attention), len(attention[0]) if attention else 0
+    img = QImage(max(cols, 1), max(rows, 1), QImage.Format.Format_ARGB32)
+    img.fill(QColor(0, 0, 0, 0))
+    values = [v for row in attention for v in row]
+    if not values:
+        return img
+    lo, hi = min(values), max(values)
+    span = hi - lo if hi > lo else 1.0
+    for y, row in enumerate(attention):
+        for x, v in enumerate(row):
+            t = (v - lo) / span
+            img.setPixelColor(x, y, QColor(255, int(230 * (1 - t)), 0, int(255 * t**1.5)))
+    return img
 
 
 class _Signals(QObject):
@@ -53,6 +78,7 @@ class ImageViewer(QGraphicsView):
 
     zoomChanged = Signal(float)
     imageShown = Signal(bool)
+    attentionToggleRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +86,11 @@ class ImageViewer(QGraphicsView):
         self._item = QGraphicsPixmapItem()
         self._item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene().addItem(self._item)
+        self._overlay = QGraphicsPixmapItem(self._item)  # child: follows the image's geometry
+        self._overlay.setOpacity(OVERLAY_OPACITY)
+        self._overlay.setVisible(False)
+        self._attention: list[list[float]] | None = None
+        self.show_attention = False
         self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform | QPainter.RenderHint.Antialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -82,6 +113,7 @@ class ImageViewer(QGraphicsView):
         self._token += 1
         self.path = path
         self._item.setPixmap(QPixmap())
+        self._overlay.setPixmap(QPixmap())
         self._message = "Loading…" if path else "No case selected"
         self.viewport().update()
         if path:
@@ -97,6 +129,7 @@ class ImageViewer(QGraphicsView):
             return
         self._message = ""
         self._item.setPixmap(QPixmap.fromImage(img))
+        self._update_overlay()
         self.scene().setSceneRect(self._item.boundingRect())
         self.fit()
         self.imageShown.emit(True)
@@ -104,6 +137,36 @@ class ImageViewer(QGraphicsView):
     @property
     def has_image(self) -> bool:
         return not self._item.pixmap().isNull()
+
+    # ---- activation-map overlay ---------------------------------------------------------------------
+    def set_attention(self, attention: list[list[float]] | None) -> None:
+        """The map for the case on screen (None when its model has none); shown if the toggle is on."""
+        self._attention = attention or None
+        self._update_overlay()
+
+    @property
+    def has_attention(self) -> bool:
+        return self._attention is not None
+
+    @property
+    def overlay_visible(self) -> bool:
+        return self._overlay.isVisible() and not self._overlay.pixmap().isNull()
+
+    def set_show_attention(self, on: bool) -> None:
+        self.show_attention = on
+        self._update_overlay()
+
+    def _update_overlay(self) -> None:
+        size = self._item.pixmap().size()
+        if self._attention is None or size.isEmpty():
+            self._overlay.setPixmap(QPixmap())
+            self._overlay.setVisible(False)
+            return
+        # Smooth (bilinear) scaling of the few-cell map to the image, as the card's CAM metric upsamples it.
+        small = attention_image(self._attention)
+        self._overlay.setPixmap(QPixmap.fromImage(small.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                                                Qt.TransformationMode.SmoothTransformation)))
+        self._overlay.setVisible(self.show_attention)
 
     # ---- zoom --------------------------------------------------------------------------------------
     @property
@@ -150,6 +213,8 @@ class ImageViewer(QGraphicsView):
             self.fit()
         elif key == Qt.Key.Key_1:
             self.actual_size()
+        elif key == Qt.Key.Key_H:
+            self.attentionToggleRequested.emit()
         else:
             super().keyPressEvent(event)
 
@@ -195,6 +260,13 @@ class ViewerPanel(QWidget):
             b.setAutoRaise(True)
             b.clicked.connect(slot)
             bar.addWidget(b)
+        self.attention_button = QToolButton(self)
+        self.attention_button.setText("Heat map")
+        self.attention_button.setCheckable(True)
+        self.attention_button.setAutoRaise(True)
+        self.attention_button.toggled.connect(self.viewer.set_show_attention)
+        self.viewer.attentionToggleRequested.connect(self.toggle_attention)
+        bar.addWidget(self.attention_button)
         bar.addWidget(self.zoom_label)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -205,7 +277,20 @@ class ViewerPanel(QWidget):
             lambda z: self.zoom_label.setText(f"{z:.0%}" if self.viewer.has_image else "")
         )
 
-    def show_case(self, path: str | None, caption: str = "") -> None:
+    def show_case(self, path: str | None, caption: str = "",
+                  attention: list[list[float]] | None = None) -> None:
         self.caption.setText(caption)
         self.zoom_label.setText("")
         self.viewer.load(path)
+        self.set_attention(attention)
+
+    def set_attention(self, attention: list[list[float]] | None) -> None:
+        self.viewer.set_attention(attention)
+        self.attention_button.setEnabled(attention is not None)
+        self.attention_button.setToolTip(
+            "Show where the evidence for the top class lay (H). Relative within this image; not a lesion outline."
+            if attention is not None else "This result has no activation map (its model does not provide one)")
+
+    def toggle_attention(self) -> None:
+        if self.attention_button.isEnabled():
+            self.attention_button.toggle()

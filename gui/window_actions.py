@@ -61,6 +61,8 @@ SPECS = [
     ActionSpec("act_zoom_out", "Zoom out", lambda w: w.viewer.viewer.zoom_out, "Ctrl+-"),
     ActionSpec("act_fit", "Fit to window", lambda w: w.viewer.viewer.fit, "Ctrl+0"),
     ActionSpec("act_actual", "Actual size (1:1)", lambda w: w.viewer.viewer.actual_size, "Ctrl+Alt+0"),
+    ActionSpec("act_heatmap", "Show &heat map", lambda w: w.viewer.toggle_attention, ["Ctrl+H"],
+               "Where the evidence for the top class lay (models with activation maps); H in the viewer"),
     ActionSpec("act_filter", "Filter queue", lambda w: w.focus_filter, SK.Find),
     ActionSpec("act_shortcuts", "&Keyboard shortcuts", lambda w: w.show_shortcuts, "F1"),
     ActionSpec("act_about", "&About DermTriage and the model", lambda w: w.show_about),
@@ -71,7 +73,7 @@ MENUS = {
               None, "act_settings", None, "act_quit"],
     "&Case": ["act_next", "act_prev", None, "review", None, "act_rerun", "act_remove", "act_reveal", None,
               "act_cancel"],
-    "&View": ["act_zoom_in", "act_zoom_out", "act_fit", "act_actual", None, "act_filter"],
+    "&View": ["act_zoom_in", "act_zoom_out", "act_fit", "act_actual", "act_heatmap", None, "act_filter"],
     "&Help": ["act_shortcuts", "act_about"],
 }
 TOOLBAR = ["act_open", "act_scan", None, "act_export_csv", "act_report"]

@@ -15,7 +15,7 @@ from inference.errors import CardError, ModelMissingError
 from inference.preprocess import PreprocessSpec
 from inference.resources import models_dir
 
-DEFAULT_MODEL = "paper_cnn"
+DEFAULT_MODEL = "triage_cnn"
 PRIORITIES = ("urgent", "soon", "routine")
 
 

@@ -36,6 +36,9 @@ class Result:
     decode_ms: float | None = None
     preprocess_ms: float | None = None
     inference_ms: float | None = None
+    # The predicted class's activation map (rows x cols spanning the whole image), when the model has one:
+    # where the evidence for the top class lay. Not a segmentation, and absent for models without `cam`.
+    attention: list[list[float]] | None = None
 
     @property
     def ok(self) -> bool:

@@ -83,13 +83,13 @@ class BatchRunner:
 
     def _infer(self, batch: list[_Prepared]) -> list[Result]:
         t0 = time.perf_counter()
-        logits = self.model.logits(np.stack([p.tensor for p in batch]))
+        logits, cams = self.model.infer(np.stack([p.tensor for p in batch]))
         probs = self.model.probabilities(logits)
         per_image_ms = (time.perf_counter() - t0) * 1000.0 / len(batch)
         card = self.model.card
         scores = self.model.malignant_score(probs)
         out = []
-        for prep, p, score in zip(batch, probs, scores, strict=True):
+        for i, (prep, p, score) in enumerate(zip(batch, probs, scores, strict=True)):
             res = prep.result
             if not np.all(np.isfinite(p)):
                 res.status, res.message = "error", "model produced non-finite output"
@@ -104,6 +104,7 @@ class BatchRunner:
             res.priority = card.thresholds.priority(float(score))
             res.priority_rule = card.thresholds.explain(float(score))
             res.inference_ms = per_image_ms
+            res.attention = None if cams is None else np.round(cams[i, k], 4).astype(float).tolist()
             res.message = ""
             out.append(res)
         return out

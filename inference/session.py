@@ -18,6 +18,7 @@ from inference.errors import ModelError, ModelMissingError, ModelShapeError, Mod
 
 # Fastest on the 2-core reference laptop for batch-1 latency of the paper CNN (benchmarks/bench_inference.py).
 DEFAULT_THREADS = 1
+ATTENTION_OUTPUT = "cam"  # optional graph output: class activation maps, N x classes x h x w
 
 
 def sha256_file(path: Path) -> str:
@@ -82,6 +83,11 @@ class Model:
         if len(out) != 2 or out[1] != len(card.classes):
             raise ModelShapeError(f"graph output shape {out} differs from the card's {len(card.classes)} classes")
         self.dynamic_batch = not isinstance(shape[0], int)
+        cam = outputs.get(ATTENTION_OUTPUT)
+        self.has_attention = cam is not None
+        if cam is not None and (len(_dims(cam)) != 4 or _dims(cam)[1] != len(card.classes)):
+            raise ModelShapeError(f"graph output {ATTENTION_OUTPUT!r} shape {_dims(cam)} is not [N, "
+                                  f"{len(card.classes)}, h, w]")
 
     @property
     def name(self) -> str:
@@ -93,11 +99,22 @@ class Model:
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """float32 NCHW in, raw logits out (batched when the graph allows it)."""
+        return self.infer(batch)[0]
+
+    def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Logits plus, when the graph has them, class activation maps (N x classes x h x w).
+
+        The maps come from the same run as the logits, so showing where the model looked costs nothing
+        extra per image.
+        """
+        names = [self.card.output_name] + ([ATTENTION_OUTPUT] if self.has_attention else [])
         feed = np.ascontiguousarray(batch, dtype=np.float32)
         if self.dynamic_batch or len(feed) == 1:
-            return self.session.run([self.card.output_name], {self.card.input_name: feed})[0]
-        return np.concatenate([self.session.run([self.card.output_name], {self.card.input_name: feed[i : i + 1]})[0]
-                               for i in range(len(feed))])
+            outs = self.session.run(names, {self.card.input_name: feed})
+        else:
+            runs = [self.session.run(names, {self.card.input_name: feed[i : i + 1]}) for i in range(len(feed))]
+            outs = [np.concatenate([r[j] for r in runs]) for j in range(len(names))]
+        return outs[0], (outs[1] if self.has_attention else None)
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """softmax(logits / T), T fitted on the validation split so 70% means about 70%."""

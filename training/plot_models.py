@@ -3,7 +3,8 @@
     python -m training.plot_models        # writes docs/model_comparison.png
 
 ResNet50 is drawn at the paper's reported accuracy (no ImageNet weights offline) and our counted MACs;
-the paper CNN's own figure (87.05%, split unknown) is drawn hollow for the same reason.
+the paper CNN's own figure (87.05%, split unknown) is drawn hollow for the same reason. An int8 variant that
+was measured but not shipped (its card's `int8_variant`) is drawn as a cross.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ def main() -> None:
         ax.scatter(card["macs"], 100 * t["accuracy"], s=40, zorder=3)
         ax.annotate(f"{card['name']}\nbal. acc {t['balanced_accuracy']:.2f}", (card["macs"], 100 * t["accuracy"]),
                     textcoords="offset points", xytext=(6, -4), fontsize=7)
+        variant = card.get("int8_variant")
+        if variant:  # measured, not shipped (lost too much balanced accuracy)
+            v = variant["test"]
+            ax.scatter(variant["macs"], 100 * v["accuracy"], s=40, marker="x", color="tab:red", zorder=3)
+            ax.annotate(f"{card['name']} int8 (not shipped)\nbal. acc {v['balanced_accuracy']:.2f}",
+                        (variant["macs"], 100 * v["accuracy"]), textcoords="offset points", xytext=(6, -10),
+                        fontsize=7)
     ax.scatter(30_037_824, 87.05, s=40, facecolors="none", edgecolors="grey", zorder=3)
     ax.annotate("paper CNN (paper's figure,\nsplit unknown)", (30_037_824, 87.05), textcoords="offset points",
                 xytext=(6, -4), fontsize=7, color="grey")
@@ -36,6 +44,7 @@ def main() -> None:
                 xytext=(-130, -4), fontsize=7, color="grey")
     ax.axvline(30_037_824, color="grey", lw=0.6, ls=":")
     ax.set_xscale("log")
+    ax.set_xlim(1.5e7, 7e9)
     ax.set_xlabel("multiply-accumulates per image (log scale)")
     ax.set_ylabel("accuracy, lesion-grouped test split (%)")
     ax.set_title("DermTriage models: accuracy vs compute (filled: measured by us)", fontsize=9)

@@ -191,11 +191,26 @@ def finish(args, model, spec, data, best_epoch, train_seconds, architecture, exp
     print(f"wrote {onnx_path} ({card['params']} params, {card['macs']} MACs) and {name}.json")
 
     if args.int8:
-        write_int8(args, base_card, spec, data, onnx_path, name, cm_png)
+        write_int8(args, base_card, spec, data, onnx_path, name, cm_png, fp32_card=card)
     return card
 
 
-def write_int8(args, base_card, spec, data, onnx_path, name, cm_png) -> None:  # noqa: ANN001
+def int8_summary(int8_card: dict, fp32_card: dict, max_drop: float) -> dict:
+    """What the fp32 card records about an int8 variant that was measured but not kept."""
+    t8, t32 = int8_card["metrics"]["test"], fp32_card["metrics"]["test"]
+    drop = t32["balanced_accuracy"] - t8["balanced_accuracy"]
+    return {"shipped": False,
+            "reason": f"test balanced accuracy {t8['balanced_accuracy']:.3f} vs fp32 {t32['balanced_accuracy']:.3f}: "
+                      f"a {100 * drop:.1f}-point loss, over the {100 * max_drop:.0f}-point limit",
+            "precision": int8_card["onnx"]["precision"], "bytes": int8_card["onnx"]["bytes"],
+            "params": int8_card["params"], "macs": int8_card["macs"],
+            "test": {k: t8[k] for k in ("accuracy", "balanced_accuracy", "macro_auc", "melanoma_recall",
+                                        "ece_15_bins_after_temperature")}}
+
+
+def write_int8(args, base_card, spec, data, onnx_path, name, cm_png, fp32_card=None) -> None:  # noqa: ANN001
+    """Static int8 QDQ variant; with `args.int8_max_drop` it is kept only if it loses at most that much
+    balanced accuracy on the test split, otherwise its numbers go into the fp32 card and its files are removed."""
     import onnxruntime as ort
 
     from training.onnx_macs import count_macs, count_params
@@ -231,6 +246,14 @@ def write_int8(args, base_card, spec, data, onnx_path, name, cm_png) -> None:  #
                 onnx={"file": int8_path.name, "sha256": sha256_file(int8_path), "opset": 17,
                       "precision": "int8 QDQ", "bytes": int8_path.stat().st_size})
     card["metrics"] = dict(base_card["metrics"], test=rep)
+    max_drop = getattr(args, "int8_max_drop", None)
+    if max_drop is not None and fp32_card is not None and (
+            fp32_card["metrics"]["test"]["balanced_accuracy"] - rep["balanced_accuracy"] > max_drop):
+        fp32_card["int8_variant"] = int8_summary(card, fp32_card, max_drop)
+        write_card(fp32_card, onnx_path.with_suffix(".json"))
+        int8_path.unlink()
+        print(f"int8 not kept: {fp32_card['int8_variant']['reason']}")
+        return
     write_card(card, int8_path.with_suffix(".json"))
     print(f"wrote {int8_path} ({int8_path.stat().st_size} bytes)")
 

@@ -53,12 +53,18 @@ def test_migrations_upgrade_an_old_database_in_place(tmp_path: Path) -> None:
         if stmt.strip():
             conn.executescript(stmt + ";")
     conn.execute("INSERT INTO cases (patient_id, path, sha256, added) VALUES ('P1', '/x.jpg', 'abc', 'now')")
+    conn.execute("""INSERT INTO results (case_id, model_name, model_version, status, probabilities, top_class,
+                    priority, created)
+                    VALUES (1, 'paper_cnn', '1.0.0', 'ok', '{"mel": 0.9}', 'mel', 'urgent', 'now')""")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
     store = Store(db)
-    assert store.schema_version == SCHEMA_VERSION == 2
-    assert [r.patient_id for r in store.load_cases()] == ["P1"]  # data kept, new column defaulted
+    assert store.schema_version == SCHEMA_VERSION == 3
+    (rec,) = store.load_cases()
+    assert rec.patient_id == "P1"  # still in the queue (removed defaulted to 0)
+    # data kept, new columns defaulted: an old result has no activation map
+    assert (rec.status, rec.top_class, rec.priority, rec.attention) == ("ok", "mel", "urgent", None)
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.close()
 
