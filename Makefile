@@ -50,6 +50,7 @@ lint: setup-dev
 
 screenshot: setup-dev
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/screenshot.py
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/screenshot.py --heatmap --out docs/screenshot_heatmap.png
 
 clean:
 	rm -rf build dist

@@ -52,6 +52,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--theme", default="light", choices=["system", "light", "dark"])
+    ap.add_argument("--heatmap", action="store_true", help="show the viewer's activation-map overlay")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="dermtriage-screenshot-"))
@@ -83,6 +84,8 @@ def main() -> int:
                                                       "previous visit.")
             window.queue.select_case(target.id)
             wait(app, lambda: window.viewer.viewer.has_image, 20)
+            if args.heatmap:
+                window.act_heatmap.trigger()
             wait(app, lambda: False, 1.0)  # thumbnails and layout settle
         args.out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(args.out)):
