@@ -37,3 +37,18 @@ def test_teacher_then_student(tmp_path):
 
     sess = ort.InferenceSession(str(tmp_path / "models" / "triage_cnn.onnx"), providers=["CPUExecutionProvider"])
     assert [o.name for o in sess.get_outputs()] == ["logits", "cam"]
+
+
+def test_several_teacher_caches_are_averaged_in_image_order(tmp_path):
+    import numpy as np
+
+    from training.distill import load_teacher_logits
+
+    a = np.arange(3 * 4 * 7, dtype=np.float32).reshape(3, 4, 7)
+    np.savez(tmp_path / "a.npz", logits=a, image_ids=np.array(["x", "y", "z"]))
+    np.savez(tmp_path / "b.npz", logits=-a[::-1] + 2, image_ids=np.array(["z", "y", "x"]))  # other order
+    out = load_teacher_logits([tmp_path / "a.npz", tmp_path / "b.npz"], ["y", "z", "x"])
+    assert out.shape == (3, 4, 7) and out.dtype == np.float32
+    assert np.allclose(out, 1.0)  # (a + (2 - a)) / 2 for every image, whatever order each cache used
+    single = load_teacher_logits([tmp_path / "a.npz"], ["z", "x"])
+    assert np.array_equal(single, a[[2, 0]])
