@@ -16,6 +16,7 @@ from PySide6.QtCore import QMarginsF, QSize, QUrl
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
 from gui.case_panel import DISCLAIMER, PRIORITY_HEADLINE
+from gui.heatmap import with_heatmap
 from gui.queue_model import format_added, triage_state
 from gui.store import CaseRecord, current_user
 from gui.thumbnails import load_scaled
@@ -64,7 +65,7 @@ def export_csv(records: Iterable[CaseRecord], path: str | Path) -> int:
     return n
 
 
-def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool) -> str:
+def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, has_heatmap: bool = False) -> str:
     """The report as HTML for QTextDocument (kept simple: QTextDocument supports a subset of CSS)."""
     e = html.escape
     state = triage_state(rec)
@@ -82,6 +83,12 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool) -
         probs = f"<h3>No probabilities</h3><p>{e(rec.message or 'The image was not analysed.')}</p>"
     image = "<p><img src='dermtriage:case-image' width='360'></p>" if has_image else \
         "<p><i>The image file could not be read for this report.</i></p>"
+    if has_image and has_heatmap:
+        top = class_names.get(rec.top_class or "", rec.top_class or "the top class")
+        image = ("<table cellspacing='0' cellpadding='2'><tr><td><img src='dermtriage:case-image' width='300'></td>"
+                 "<td><img src='dermtriage:case-heatmap' width='300'></td></tr></table>"
+                 f"<p style='font-size: 8pt'>Right: heat map of where the evidence for {e(top)} lay, relative "
+                 "within this image (the model's class activation map; not a lesion outline).</p>")
     rule = rec.priority_rule if rec.status == "ok" else rec.message
     timing = " · ".join(
         f"{k} {v:.1f} ms"
@@ -119,7 +126,7 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool) -
 
 
 def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str]) -> None:
-    """One case on A4: image, probabilities, priority and rule, note, model version, disclaimer."""
+    """One case on A4: image (and its heat map), probabilities, priority and rule, note, model version."""
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
@@ -128,9 +135,13 @@ def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str]) -
     writer.setCreator("DermTriage")
     doc = QTextDocument()
     img = load_scaled(rec.path, QSize(1200, 1200))
+    heat = not img.isNull() and rec.status == "ok" and bool(rec.attention)
     if not img.isNull():
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:case-image"), img)
-    doc.setHtml(report_html(rec, class_names, not img.isNull()))
+    if heat:
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:case-heatmap"),
+                        with_heatmap(img, rec.attention))
+    doc.setHtml(report_html(rec, class_names, not img.isNull(), heat))
     doc.print_(writer)
     if not Path(path).is_file() or Path(path).stat().st_size == 0:
         raise OSError(f"the PDF could not be written to {path}")

@@ -31,30 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.heatmap import OVERLAY_OPACITY, attention_layer
+
 MIN_ZOOM, MAX_ZOOM, STEP = 0.02, 16.0, 1.25
-OVERLAY_OPACITY = 0.55
 QImageReader.setAllocationLimit(1024)  # MB; the inference decoder has its own (stricter) pixel limit
-
-
-def attention_image(attention: list[list[float]]) -> QImage:
-    """The activation map as a small ARGB image: transparent where evidence is low, yellow to red above.
-
-    Min-max scaled per image (the map's absolute values are logit contributions, not probabilities), so
-    it says where the model looked relative to the rest of this image, not how sure it was.
-    """
-    rows, cols = len(attention), len(attention[0]) if attention else 0
-    img = QImage(max(cols, 1), max(rows, 1), QImage.Format.Format_ARGB32)
-    img.fill(QColor(0, 0, 0, 0))
-    values = [v for row in attention for v in row]
-    if not values:
-        return img
-    lo, hi = min(values), max(values)
-    span = hi - lo if hi > lo else 1.0
-    for y, row in enumerate(attention):
-        for x, v in enumerate(row):
-            t = (v - lo) / span
-            img.setPixelColor(x, y, QColor(255, int(230 * (1 - t)), 0, int(255 * t**1.5)))
-    return img
 
 
 class _Signals(QObject):
@@ -87,7 +67,7 @@ class ImageViewer(QGraphicsView):
         self._item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene().addItem(self._item)
         self._overlay = QGraphicsPixmapItem(self._item)  # child: follows the image's geometry
-        self._overlay.setOpacity(OVERLAY_OPACITY)
+        self._overlay.setOpacity(OVERLAY_OPACITY)  # the heat map's own opacity, shared with the PDF report
         self._overlay.setVisible(False)
         self._attention: list[list[float]] | None = None
         self.show_attention = False
@@ -162,10 +142,7 @@ class ImageViewer(QGraphicsView):
             self._overlay.setPixmap(QPixmap())
             self._overlay.setVisible(False)
             return
-        # Smooth (bilinear) scaling of the few-cell map to the image, as the card's CAM metric upsamples it.
-        small = attention_image(self._attention)
-        self._overlay.setPixmap(QPixmap.fromImage(small.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                                                Qt.TransformationMode.SmoothTransformation)))
+        self._overlay.setPixmap(QPixmap.fromImage(attention_layer(self._attention, size)))
         self._overlay.setVisible(self.show_attention)
 
     # ---- zoom --------------------------------------------------------------------------------------

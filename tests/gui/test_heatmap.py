@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from gui.heatmap import attention_image
 from gui.settings import AppSettings
-from gui.viewer import attention_image
 from tests.conftest import MODELS
 from tests.gui.helpers import full_images, run_scan
 
@@ -76,3 +76,24 @@ def test_models_without_maps_disable_the_heat_map(qtbot, make_window) -> None:  
     assert not window.viewer.attention_button.isEnabled()
     window.act_heatmap.trigger()
     assert not window.viewer.viewer.overlay_visible
+
+
+def _pdf_images(path) -> int:  # noqa: ANN001
+    return path.read_bytes().count(b"/Subtype /Image")
+
+
+def test_pdf_report_carries_the_heat_map_only_when_there_is_one(qtbot, make_window, tmp_path) -> None:  # noqa: ANN001
+    window = _window_with(make_window, "triage_cnn")
+    run_scan(qtbot, window, full_images(1))
+    rec = window.queue_model.records()[0]
+    window.queue.select_case(rec.id)
+    with_map = tmp_path / "with.pdf"
+    assert window.export_report(str(with_map))
+    rec.attention = None  # the same case as a model without maps would leave it
+    from gui.export import export_pdf
+
+    names = {c.code: c.name for c in window.state.model.card.classes}
+    without = tmp_path / "without.pdf"
+    export_pdf(rec, without, names)
+    assert _pdf_images(without) >= 1
+    assert _pdf_images(with_map) == _pdf_images(without) + 1
