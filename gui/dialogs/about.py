@@ -93,6 +93,10 @@ def card_html(card: ModelCard | None, error: str = "", has_confusion_png: bool =
         ece = test.get("ece_15_bins_after_temperature")
         if ece is not None:
             parts.append(_row("Calibration error (ECE)", _num(ece, pct=False)))
+        cam = raw.get("cam_in_lesion_mask")
+        if cam:
+            parts.append(_row("Heat map peak inside the lesion",
+                              f"{_num(cam.get('fraction'))} of {cam.get('n', '—')} test images (HAM10000 masks)"))
         for key, val in (test.get("referral") or {}).items():
             parts.append(_row(key.replace("_", " ").capitalize(), _num(val)))
         parts.append("</table>")
@@ -129,6 +133,8 @@ def card_html(card: ModelCard | None, error: str = "", has_confusion_png: bool =
     ):
         if key in training:
             parts.append(_row(label, e(str(training[key]))))
+    if raw.get("distillation"):
+        parts.append(_row("Distilled from", e(str(raw["distillation"].get("teacher", "—")))))
     parts.append("</table>")
     parts.append(f"<h3>Licence</h3><p><b>{e(str(raw.get('license', 'not stated')))}</b>. "
                  f"{e(str(raw.get('license_note', '')))}</p>")
