@@ -15,7 +15,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -146,29 +146,13 @@ class CaseRecord:
         return Path(self.path).name
 
     def to_result(self) -> Result:
-        """Back to the inference Result, so exports use exactly the scan command's CSV columns."""
-        return Result(
-            path=self.path,
-            status=self.status,
-            message=self.message,
-            probabilities=self.probabilities,
-            top_class=self.top_class,
-            top_name=self.top_name,
-            malignant_score=self.malignant_score,
-            priority=self.priority,
-            priority_rule=self.priority_rule,
-            quality=dict(self.quality),
-            warnings=list(self.warnings),
-            model_name=self.model_name,
-            model_version=self.model_version,
-            sha256=self.sha256,
-            width=self.width,
-            height=self.height,
-            decode_ms=self.decode_ms,
-            preprocess_ms=self.preprocess_ms,
-            inference_ms=self.inference_ms,
-            attention=self.attention,
-        )
+        """Back to the inference Result, so exports use exactly the scan command's CSV columns.
+
+        Every Result field has a namesake here, so a field added to both needs no edit in this method.
+        """
+        values = {f.name: getattr(self, f.name) for f in fields(Result)}
+        values.update(quality=dict(self.quality), warnings=list(self.warnings))
+        return Result(**values)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QPainter,
     QPixmap,
     QResizeEvent,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 from gui.heatmap import OVERLAY_OPACITY, attention_layer
 
 MIN_ZOOM, MAX_ZOOM, STEP = 0.02, 16.0, 1.25
+OVERLAY_MAX_SIDE = 1024
 QImageReader.setAllocationLimit(1024)  # MB; the inference decoder has its own (stricter) pixel limit
 
 
@@ -69,6 +71,7 @@ class ImageViewer(QGraphicsView):
         self._overlay = QGraphicsPixmapItem(self._item)  # child: follows the image's geometry
         self._overlay.setOpacity(OVERLAY_OPACITY)  # the heat map's own opacity, shared with the PDF report
         self._overlay.setVisible(False)
+        self._overlay.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self._attention: list[list[float]] | None = None
         self.show_attention = False
         self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform | QPainter.RenderHint.Antialiasing)
@@ -134,7 +137,7 @@ class ImageViewer(QGraphicsView):
 
     def set_show_attention(self, on: bool) -> None:
         self.show_attention = on
-        self._update_overlay()
+        self._overlay.setVisible(on and not self._overlay.pixmap().isNull())
 
     def _update_overlay(self) -> None:
         size = self._item.pixmap().size()
@@ -142,7 +145,13 @@ class ImageViewer(QGraphicsView):
             self._overlay.setPixmap(QPixmap())
             self._overlay.setVisible(False)
             return
-        self._overlay.setPixmap(QPixmap.fromImage(attention_layer(self._attention, size)))
+        # A map of a few cells needs no more than screen resolution: draw it at most OVERLAY_MAX_SIDE px and
+        # let the item's transform stretch it over the image (a 24 MP photo would otherwise cost ~100 MB).
+        layer = attention_layer(self._attention, size.scaled(OVERLAY_MAX_SIDE, OVERLAY_MAX_SIDE,
+                                                             Qt.AspectRatioMode.KeepAspectRatio)
+                                if max(size.width(), size.height()) > OVERLAY_MAX_SIDE else size)
+        self._overlay.setPixmap(QPixmap.fromImage(layer))
+        self._overlay.setTransform(QTransform.fromScale(size.width() / layer.width(), size.height() / layer.height()))
         self._overlay.setVisible(self.show_attention)
 
     # ---- zoom --------------------------------------------------------------------------------------

@@ -98,23 +98,24 @@ class Model:
         return self.card.version
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
-        """float32 NCHW in, raw logits out (batched when the graph allows it)."""
-        return self.infer(batch)[0]
+        """float32 NCHW in, raw logits out (batched when the graph allows it); no maps are fetched."""
+        return self.infer(batch, with_attention=False)[0]
 
-    def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def infer(self, batch: np.ndarray, with_attention: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """Logits plus, when the graph has them, class activation maps (N x classes x h x w).
 
         The maps come from the same run as the logits, so showing where the model looked costs nothing
         extra per image.
         """
-        names = [self.card.output_name] + ([ATTENTION_OUTPUT] if self.has_attention else [])
+        with_attention = with_attention and self.has_attention
+        names = [self.card.output_name] + ([ATTENTION_OUTPUT] if with_attention else [])
         feed = np.ascontiguousarray(batch, dtype=np.float32)
         if self.dynamic_batch or len(feed) == 1:
             outs = self.session.run(names, {self.card.input_name: feed})
         else:
             runs = [self.session.run(names, {self.card.input_name: feed[i : i + 1]}) for i in range(len(feed))]
             outs = [np.concatenate([r[j] for r in runs]) for j in range(len(names))]
-        return outs[0], (outs[1] if self.has_attention else None)
+        return outs[0], (outs[1] if with_attention else None)
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """softmax(logits / T), T fitted on the validation split so 70% means about 70%."""

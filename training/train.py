@@ -187,11 +187,12 @@ def finish(args, model, spec, data, best_epoch, train_seconds, architecture, exp
                 confusion_png=cm_png.name,
                 onnx={"file": onnx_path.name, "sha256": sha256_file(onnx_path), "opset": 17,
                       "precision": "float32", "bytes": onnx_path.stat().st_size})
+    if args.int8:
+        rejected = write_int8(args, base_card, spec, data, onnx_path, name, cm_png, fp32_card=card)
+        if rejected:
+            card["int8_variant"] = rejected
     write_card(card, out / f"{name}.json")
     print(f"wrote {onnx_path} ({card['params']} params, {card['macs']} MACs) and {name}.json")
-
-    if args.int8:
-        write_int8(args, base_card, spec, data, onnx_path, name, cm_png, fp32_card=card)
     return card
 
 
@@ -208,9 +209,10 @@ def int8_summary(int8_card: dict, fp32_card: dict, max_drop: float) -> dict:
                                         "ece_15_bins_after_temperature")}}
 
 
-def write_int8(args, base_card, spec, data, onnx_path, name, cm_png, fp32_card=None) -> None:  # noqa: ANN001
+def write_int8(args, base_card, spec, data, onnx_path, name, cm_png, fp32_card=None) -> dict | None:  # noqa: ANN001
     """Static int8 QDQ variant; with `args.int8_max_drop` it is kept only if it loses at most that much
-    balanced accuracy on the test split, otherwise its numbers go into the fp32 card and its files are removed."""
+    balanced accuracy on the test split. A variant not kept has its file removed, and its numbers are
+    returned for the fp32 card (None when it is kept)."""
     import onnxruntime as ort
 
     from training.onnx_macs import count_macs, count_params
@@ -249,13 +251,13 @@ def write_int8(args, base_card, spec, data, onnx_path, name, cm_png, fp32_card=N
     max_drop = getattr(args, "int8_max_drop", None)
     if max_drop is not None and fp32_card is not None and (
             fp32_card["metrics"]["test"]["balanced_accuracy"] - rep["balanced_accuracy"] > max_drop):
-        fp32_card["int8_variant"] = int8_summary(card, fp32_card, max_drop)
-        write_card(fp32_card, onnx_path.with_suffix(".json"))
+        summary = int8_summary(card, fp32_card, max_drop)
         int8_path.unlink()
-        print(f"int8 not kept: {fp32_card['int8_variant']['reason']}")
-        return
+        print(f"int8 not kept: {summary['reason']}")
+        return summary
     write_card(card, int8_path.with_suffix(".json"))
     print(f"wrote {int8_path} ({int8_path.stat().st_size} bytes)")
+    return None
 
 
 def main() -> None:
