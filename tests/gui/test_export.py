@@ -7,6 +7,7 @@ from pathlib import Path
 
 from gui.export import EXTRA_COLUMNS
 from inference.result import CSV_COLUMNS
+from tests.csv_contract import ok_rows
 from tests.gui.helpers import full_images, run_scan
 
 
@@ -29,12 +30,7 @@ def test_csv_export_has_the_scan_columns_first_and_real_probabilities(qtbot, win
     assert len(rows) == 7
     # Rows are in the order shown (priority first).
     assert [int(r["case_id"]) for r in rows] == window.queue.visible_case_ids()
-    ok = [r for r in rows if r["status"] == "ok"]
-    assert len(ok) >= 5
-    for r in ok:
-        probs = [float(r[f"p_{c}"]) for c in ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")]
-        assert abs(sum(probs) - 1) < 1e-4
-        assert r["priority"] in ("urgent", "soon", "routine") and r["top_class"]
+    for r in ok_rows(rows, at_least=5):
         assert r["model_version"] == window.state.model.version and float(r["inference_ms"]) >= 0
     err = next(r for r in rows if r["path"].endswith("broken.jpg"))
     assert err["status"] == "error" and err["message"] and err["p_mel"] == ""
