@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup setup-dev system-deps package selftest bench lint screenshot clean
+.PHONY: run test setup setup-dev system-deps package selftest bench lint install-check screenshot clean
 
 # Set up the runtime and start the app.
 run: setup
@@ -45,8 +45,18 @@ bench: setup-dev
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui.py
 	$(PY) benchmarks/bench_package.py
 
+# Style, then the layering contracts in pyproject.toml ([tool.importlinter]).
 lint: setup-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+# `pip install .` (not editable) into a fresh venv, then run the installed command from another folder.
+install-check:
+	rm -rf build/install-check && $(PYTHON) -m venv build/install-check/venv
+	build/install-check/venv/bin/python -m pip install --quiet .
+	cd build/install-check && QT_QPA_PLATFORM=offscreen venv/bin/dermtriage --selftest
+	cd build/install-check && venv/bin/dermtriage scan $(CURDIR)/assets/samples --out scan.csv --quiet
+	test "$$(wc -l < build/install-check/scan.csv)" -gt 1
 
 screenshot: setup-dev
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/screenshot.py

@@ -1,24 +1,13 @@
-"""DermTriage entry point: the app (default), `scan DIR --out FILE`, or `--selftest`."""
+"""DermTriage from a source checkout (and PyInstaller's entry script): the same as the `dermtriage` command.
+
+`main.py` (no arguments) starts the app; `main.py scan DIR --out FILE`; `main.py --selftest`.
+"""
 
 from __future__ import annotations
 
 import sys
 
-
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "scan":
-        from inference.scan import run_scan
-
-        return run_scan(argv[1:])
-    if "--selftest" in argv:
-        from inference.selftest import run_selftest
-
-        return run_selftest()
-    from gui.app import run_app
-
-    return run_app(argv)
-
+from dermtriage.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

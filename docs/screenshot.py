@@ -79,13 +79,13 @@ def main() -> int:
                 print("scan did not finish in time", file=sys.stderr)
                 return 1
             recs = window.queue_model.records()
-            target = next((r for p in ("urgent", "soon") for r in recs if r.priority == p), recs[0])
+            target = next((r for p in ("urgent", "soon") for r in recs if r.result.priority == p), recs[0])
             window.queue_model.update_note(target.id, "Irregular pigment network at 2 o'clock; compare with "
                                                       "previous visit.")
             window.queue.select_case(target.id)
             wait(app, lambda: window.viewer.viewer.has_image, 20)
             if args.heatmap:
-                window.act_heatmap.trigger()
+                window.act.heatmap.trigger()
             wait(app, lambda: False, 1.0)  # thumbnails and layout settle
         args.out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(args.out)):

@@ -16,10 +16,10 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from cases.store import DB_NAME, Store, StoreError, data_dir
 from gui.icons import app_icon
 from gui.main_window import MainWindow
 from gui.settings import AppSettings, load_model
-from gui.store import DB_NAME, Store, StoreError, data_dir
 from gui.theme import apply_theme
 
 ORG_NAME = "DermTriage"

@@ -21,16 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cases.policy import triage_state
+from cases.store import CaseRecord
+from cases.vocab import DISCLAIMER, Review
 from gui.icons import priority_pixmap
-from gui.queue_model import format_added, triage_state
-from gui.store import REVIEW_STATUSES, CaseRecord
+from gui.queue_model import format_added
+from inference.result import Result
+from inference.vocab import Status
 
-DISCLAIMER = "For research use; not a medical device; does not replace a clinician's diagnosis."
 NOTE_SAVE_MS = 700
-PRIORITY_HEADLINE = {
-    "urgent": "Urgent referral", "soon": "Refer soon", "routine": "Routine",
-    "cannot_assess": "Cannot assess", "error": "Error: not analysed",
-}
 
 
 class ProbabilityBars(QWidget):
@@ -113,7 +112,7 @@ class CasePanel(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.case_id: int | None = None
         self.class_names: dict[str, str] = {}
-        self.malignant: tuple[str, ...] = ("mel", "bcc", "akiec")
+        self.malignant: tuple[str, ...] = ()  # from the model card (set_model_info)
         body = QWidget()
         self.setWidget(body)
         lay = QVBoxLayout(body)
@@ -161,7 +160,7 @@ class CasePanel(QScrollArea):
         self.review_title = _section("Review")
         row = QHBoxLayout()
         self.review = QComboBox()
-        self.review.addItems([s.capitalize() for s in REVIEW_STATUSES])
+        self.review.addItems([r.label for r in Review])
         self.review.setToolTip("Ctrl+1 new · Ctrl+2 reviewed · Ctrl+3 referred · Ctrl+4 dismissed")
         self.review.activated.connect(self._review_picked)
         self.review_label = QLabel("Status")
@@ -201,7 +200,7 @@ class CasePanel(QScrollArea):
         for w in (self.priority_box, self.quality_title, self.quality, self.details_title, self.details,
                   self.review_title, self.review_label, self.review, self.note, self.note_state):
             w.setVisible(has)
-        ok = has and rec.status == "ok" and bool(rec.probabilities)
+        ok = has and rec.result.ok and bool(rec.result.probabilities)
         for w in (self.prob_title, self.bars, self.malignant_label):
             w.setVisible(ok)
         if rec is None:
@@ -211,28 +210,28 @@ class CasePanel(QScrollArea):
             self._loading = False
             return
         self.title.setText(f"{rec.patient_id or '(no case ID)'}  ·  {rec.file_name}")
-        size = f"  ·  {rec.width}×{rec.height} px" if rec.width and rec.height else ""
+        size = f"  ·  {rec.result.width}×{rec.result.height} px" if rec.result.width and rec.result.height else ""
         self.subtitle.setText(f"Added {format_added(rec.added)}{size}")
         self.subtitle.setToolTip(rec.path)
-        state = triage_state(rec)
+        res = rec.result
+        state = triage_state(res)
         self.priority_icon.setPixmap(priority_pixmap(state, 32))
-        self.priority_text.setText(PRIORITY_HEADLINE[state])
-        self.priority_box.setProperty("priority", state)
+        self.priority_text.setText(state.headline)
+        self.priority_box.setProperty("priority", state.value)
         self.priority_box.style().unpolish(self.priority_box)
         self.priority_box.style().polish(self.priority_box)
-        why = rec.priority_rule.capitalize() if ok else (rec.message or "No result recorded")
+        why = res.priority_rule.capitalize() if ok else (res.message or "No result recorded")
         self.priority_rule.setText(why)
         if ok:
-            assert rec.probabilities is not None
-            probs = rec.probabilities.items()
+            assert res.probabilities is not None
+            probs = res.probabilities.items()
             self.bars.set_rows([(self._class_label(c), p, c in self.malignant) for c, p in probs])
-            self.malignant_label.setText(f"P(malignant) = {rec.malignant_score or 0:.1%}: the sum of the "
+            self.malignant_label.setText(f"P(malignant) = {res.malignant_score or 0:.1%}: the sum of the "
                                          "classes marked malignant.")
-        self.quality.setText(self._quality_text(rec))
-        self.quality.setToolTip(self._quality_scores(rec) if rec.quality else "")
+        self.quality.setText(self._quality_text(res))
+        self.quality.setToolTip(self._quality_scores(res) if res.quality else "")
         self.details.setText(self._details_text(rec))
-        self.review.setCurrentIndex(REVIEW_STATUSES.index(rec.review_status)
-                                    if rec.review_status in REVIEW_STATUSES else 0)
+        self.review.setCurrentIndex(rec.review_status.rank)
         if self.note.toPlainText() != rec.note:
             self.note.setPlainText(rec.note)
         self.note_state.setText("")
@@ -242,20 +241,20 @@ class CasePanel(QScrollArea):
         return self.class_names.get(code, code)
 
     @staticmethod
-    def _quality_text(rec: CaseRecord) -> str:
-        if rec.status == "error":
-            return f"Not analysed: {rec.message}" if rec.message else "Not analysed."
+    def _quality_text(res: Result) -> str:
+        if res.status == Status.ERROR:
+            return f"Not analysed: {res.message}" if res.message else "Not analysed."
         lines = []
-        if rec.status == "rejected":
-            lines.append(f"Refused by the quality gate: {rec.message}")
+        if res.status == Status.REJECTED:
+            lines.append(f"Refused by the quality gate: {res.message}")
         else:
             lines.append("Passed the quality gate.")
-        lines += [f"Warning: {w}" for w in rec.warnings]
+        lines += [f"Warning: {w}" for w in res.warnings]
         return "\n".join(lines)
 
     @staticmethod
-    def _quality_scores(rec: CaseRecord) -> str:
-        scores = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in rec.quality.items())
+    def _quality_scores(res: Result) -> str:
+        scores = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in res.quality.items())
         return f"Quality gate scores: {scores}"
 
     @staticmethod
@@ -263,11 +262,12 @@ class CasePanel(QScrollArea):
         def ms(v: float | None) -> str:
             return "—" if v is None else f"{v:.1f} ms"
 
-        lines = [f"Decode {ms(rec.decode_ms)}  ·  preprocess {ms(rec.preprocess_ms)}  ·  "
-                 f"inference {ms(rec.inference_ms)}"]
-        if rec.model_name:
+        res = rec.result
+        lines = [f"Decode {ms(res.decode_ms)}  ·  preprocess {ms(res.preprocess_ms)}  ·  "
+                 f"inference {ms(res.inference_ms)}"]
+        if res.model_name:
             lines.append(
-                f"Model {rec.model_name} {rec.model_version}  ·  analysed {format_added(rec.analysed)}"
+                f"Model {res.model_name} {res.model_version}  ·  analysed {format_added(rec.analysed)}"
             )
         if rec.sha256:
             lines.append(f"SHA-256 {rec.sha256[:16]}…")
@@ -276,11 +276,12 @@ class CasePanel(QScrollArea):
     # ---- edits -------------------------------------------------------------------------------------
     def _review_picked(self, index: int) -> None:
         if self.case_id is not None and not self._loading:
-            self.reviewChanged.emit(self.case_id, REVIEW_STATUSES[index])
+            self.reviewChanged.emit(self.case_id, list(Review)[index].value)
 
-    def set_review(self, status: str) -> None:
-        if status in REVIEW_STATUSES:
-            self.review.setCurrentIndex(REVIEW_STATUSES.index(status))
+    def set_review(self, status: Review | str) -> None:
+        review = Review.parse(status)
+        if review is not None:
+            self.review.setCurrentIndex(review.rank)
 
     def _note_typed(self) -> None:
         if not self._loading and self.case_id is not None:

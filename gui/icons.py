@@ -11,16 +11,8 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
+from cases.vocab import Triage
 from inference.resources import assets_dir
-
-# Priority key -> (label, colour). Keys are what the queue model uses for a row's triage state.
-PRIORITY_STYLE: dict[str, tuple[str, str]] = {
-    "urgent": ("Urgent", "#c62828"),
-    "soon": ("Soon", "#e08600"),
-    "routine": ("Routine", "#2e7d32"),
-    "cannot_assess": ("Cannot assess", "#6d6d6d"),
-    "error": ("Error", "#5d4037"),
-}
 
 
 def _glyph(p: QPainter, rect: QRectF, text: str) -> None:
@@ -32,27 +24,28 @@ def _glyph(p: QPainter, rect: QRectF, text: str) -> None:
     p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
 
-def _paint(kind: str, size: int) -> QPixmap:
+def _paint(kind: Triage, size: int) -> QPixmap:
     pm = QPixmap(size, size)
     pm.fill(Qt.GlobalColor.transparent)
     p = QPainter(pm)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    colour = QColor(PRIORITY_STYLE[kind][1])
+    kind = Triage(kind)
+    colour = QColor(kind.colour)
     p.setBrush(colour)
     p.setPen(Qt.PenStyle.NoPen)
     s = float(size)
     m = s * 0.06
-    if kind == "urgent":  # warning triangle with "!"
+    if kind == Triage.URGENT:  # warning triangle with "!"
         p.drawPolygon(QPolygonF([QPointF(s / 2, m), QPointF(s - m, s - m), QPointF(m, s - m)]))
         _glyph(p, QRectF(0, s * 0.22, s, s * 0.78), "!")
-    elif kind == "soon":  # clock face
+    elif kind == Triage.SOON:  # clock face
         p.drawEllipse(QRectF(m, m, s - 2 * m, s - 2 * m))
         pen = QPen(QColor("white"), max(1.5, s * 0.11), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
         p.setPen(pen)
         c = QPointF(s / 2, s / 2)
         p.drawLine(c, QPointF(s / 2, s * 0.24))
         p.drawLine(c, QPointF(s * 0.72, s * 0.6))
-    elif kind == "routine":  # circle with a check mark
+    elif kind == Triage.ROUTINE:  # circle with a check mark
         p.drawEllipse(QRectF(m, m, s - 2 * m, s - 2 * m))
         pen = QPen(QColor("white"), max(1.5, s * 0.12), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
                    Qt.PenJoinStyle.RoundJoin)
@@ -62,7 +55,7 @@ def _paint(kind: str, size: int) -> QPixmap:
         path.lineTo(QPointF(s * 0.73, s * 0.35))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawPath(path)
-    elif kind == "cannot_assess":  # circle with "?"
+    elif kind == Triage.CANNOT_ASSESS:  # circle with "?"
         p.drawEllipse(QRectF(m, m, s - 2 * m, s - 2 * m))
         _glyph(p, QRectF(0, 0, s, s), "?")
     else:  # error: square with a cross
@@ -76,14 +69,14 @@ def _paint(kind: str, size: int) -> QPixmap:
 
 
 @cache
-def priority_icon(kind: str) -> QIcon:
+def priority_icon(kind: Triage) -> QIcon:
     icon = QIcon()
     for size in (16, 20, 24, 32, 48):
         icon.addPixmap(_paint(kind, size))
     return icon
 
 
-def priority_pixmap(kind: str, size: int) -> QPixmap:
+def priority_pixmap(kind: Triage, size: int) -> QPixmap:
     return _paint(kind, size)
 
 

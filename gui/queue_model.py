@@ -19,17 +19,15 @@ from enum import IntEnum
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QPixmap, QStandardItem, QStandardItemModel
 
-from gui.icons import PRIORITY_STYLE, priority_icon
-from gui.store import REVIEW_STATUSES, CaseRecord, Store
+from cases.policy import triage_key, triage_state
+from cases.store import CaseRecord, Store
+from cases.vocab import Review, Triage
+from gui.icons import priority_icon
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 CASE_ID_ROLE = Qt.ItemDataRole.UserRole + 3
 THUMB_LIMIT = 3000  # thumbnails kept in memory (about 10 kB each)
-
-# Everything that needs a person before routine cases: a retake (cannot assess) or a broken file.
-TRIAGE_ORDER = ("urgent", "soon", "cannot_assess", "error", "routine")
-_RANK = {k: i for i, k in enumerate(TRIAGE_ORDER)}
 
 
 class Col(IntEnum):
@@ -55,15 +53,6 @@ HEADER_TIPS = {
 }
 
 
-def triage_state(rec: CaseRecord) -> str:
-    """urgent / soon / routine for a result, cannot_assess when the quality gate refused the image."""
-    if rec.status == "ok" and rec.priority in ("urgent", "soon", "routine"):
-        return rec.priority
-    if rec.status == "rejected":
-        return "cannot_assess"
-    return "error"
-
-
 def format_added(iso: str) -> str:
     """Local time, with the date unless it is today (for panels that are refreshed when shown)."""
     try:
@@ -83,9 +72,10 @@ def _stable_time(iso: str) -> str:
 
 def _cells(rec: CaseRecord) -> list[dict[int, object]]:
     """Every role of every column for one case: the only place the table's content is decided."""
-    ok = rec.status == "ok"
-    state = triage_state(rec)
-    score = rec.malignant_score if ok and rec.malignant_score is not None else None
+    res = rec.result
+    ok = res.ok
+    state = triage_state(res)
+    score = res.malignant_score if ok and res.malignant_score is not None else None
     display = Qt.ItemDataRole.DisplayRole
     tip = Qt.ItemDataRole.ToolTipRole
     cells: list[dict[int, object]] = [{} for _ in Col]
@@ -93,23 +83,22 @@ def _cells(rec: CaseRecord) -> list[dict[int, object]]:
         display: rec.patient_id,
         SORT_ROLE: rec.patient_id.lower(),
         CASE_ID_ROLE: rec.id,
-        FILTER_ROLE: f"{rec.patient_id}\n{rec.file_name}\n{rec.top_name or ''}\n{rec.top_class or ''}",
+        FILTER_ROLE: f"{rec.patient_id}\n{rec.file_name}\n{res.top_name or ''}\n{res.top_class or ''}",
     }
-    priority_key = _RANK[state] * 2.0 + (1.0 - (score or 0.0))  # within a priority, most suspicious first
+    priority_key = triage_key(res)  # within a priority, most suspicious first
     cells[Col.THUMB] = {SORT_ROLE: priority_key}
     cells[Col.FILE] = {display: rec.file_name, SORT_ROLE: rec.file_name.lower(), tip: rec.path}
-    cells[Col.TOP_CLASS] = {display: rec.top_name if ok else "—", SORT_ROLE: (rec.top_name or "~").lower(),
-                            tip: rec.top_name if ok else rec.message}
+    cells[Col.TOP_CLASS] = {display: res.top_name if ok else "—", SORT_ROLE: (res.top_name or "~").lower(),
+                            tip: res.top_name if ok else res.message}
     cells[Col.MALIGNANT] = {display: "—" if score is None else f"{score:.0%}",
                             SORT_ROLE: -1.0 if score is None else score,
                             Qt.ItemDataRole.TextAlignmentRole: int(Qt.AlignmentFlag.AlignRight
                                                                    | Qt.AlignmentFlag.AlignVCenter)}
-    cells[Col.PRIORITY] = {display: PRIORITY_STYLE[state][0], SORT_ROLE: priority_key,
+    cells[Col.PRIORITY] = {display: state.label, SORT_ROLE: priority_key,
                            Qt.ItemDataRole.DecorationRole: priority_icon(state),
-                           tip: rec.priority_rule if ok else rec.message}
-    review_rank = REVIEW_STATUSES.index(rec.review_status) if rec.review_status in REVIEW_STATUSES else 9
-    # QStandardItem keeps EditRole and DisplayRole in one slot: the editor lower-cases the text.
-    cells[Col.REVIEW] = {display: rec.review_status.capitalize(), SORT_ROLE: review_rank}
+                           tip: res.priority_rule if ok else res.message}
+    # QStandardItem keeps EditRole and DisplayRole in one slot: the editor parses the label back.
+    cells[Col.REVIEW] = {display: rec.review_status.label, SORT_ROLE: rec.review_status.rank}
     cells[Col.ADDED] = {display: _stable_time(rec.added), SORT_ROLE: rec.added, tip: format_added(rec.added)}
     return cells
 
@@ -126,7 +115,7 @@ class QueueModel(QStandardItemModel):
         self._records: dict[int, CaseRecord] = {}
         self._rows: dict[int, int] = {}
         self._thumbs: OrderedDict[int, None] = OrderedDict()  # case ids showing a thumbnail, LRU order
-        self.counts: Counter[str] = Counter()
+        self.counts: Counter[Triage] = Counter()
         for col, text in HEADERS.items():
             self.setHeaderData(col, Qt.Orientation.Horizontal, text)
             if col in HEADER_TIPS:
@@ -164,11 +153,11 @@ class QueueModel(QStandardItemModel):
                 self.appendRow(self._new_row(rec))
             else:
                 rec.patient_id, rec.review_status, rec.note = old.patient_id, old.review_status, old.note
-                self.counts[triage_state(old)] -= 1
+                self.counts[triage_state(old.result)] -= 1
                 row = self._rows[rec.id]
                 self._fill([self.item(row, c) for c in Col], rec)
             self._records[rec.id] = rec
-            self.counts[triage_state(rec)] += 1
+            self.counts[triage_state(rec.result)] += 1
         self.countsChanged.emit()
 
     def _refresh(self, case_id: int) -> None:
@@ -185,23 +174,20 @@ class QueueModel(QStandardItemModel):
         if rec is None:
             return False
         text = str(value).strip()
+        review = Review.parse(text)
         if index.column() == Col.CASE_ID and text != rec.patient_id:
             self.store.set_patient_id(rec.id, text)
             rec.patient_id = text
-        elif (
-            index.column() == Col.REVIEW
-            and text.lower() in REVIEW_STATUSES
-            and text.lower() != rec.review_status
-        ):
-            self.store.set_review_status(rec.id, text.lower())
-            rec.review_status = text.lower()
+        elif index.column() == Col.REVIEW and review is not None and review != rec.review_status:
+            self.store.set_review_status(rec.id, review)
+            rec.review_status = review
         else:
             return False
         self._refresh(rec.id)
         self.caseEdited.emit(rec.id)
         return True
 
-    def set_review(self, case_id: int, status: str) -> bool:
+    def set_review(self, case_id: int, status: Review | str) -> bool:
         row = self._rows.get(case_id)
         return row is not None and self.setData(self.index(row, Col.REVIEW), status)
 

@@ -27,10 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.icons import PRIORITY_STYLE, priority_pixmap
-from gui.queue_model import CASE_ID_ROLE, TRIAGE_ORDER, Col, QueueModel, QueueProxy
-from gui.store import REVIEW_STATUSES, CaseRecord
-from gui.thumbnails import ThumbnailLoader
+from cases.store import CaseRecord
+from cases.vocab import Review, Triage
+from gui.icons import priority_pixmap
+from gui.image_loader import THUMB_SIZE, ImageLoader
+from gui.queue_model import CASE_ID_ROLE, Col, QueueModel, QueueProxy
 
 
 class ReviewDelegate(QStyledItemDelegate):
@@ -38,18 +39,18 @@ class ReviewDelegate(QStyledItemDelegate):
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex) -> QWidget:
         box = QComboBox(parent)
-        box.addItems([s.capitalize() for s in REVIEW_STATUSES])
+        box.addItems([r.label for r in Review])
         box.activated.connect(lambda _i: self.commitData.emit(box))
         return box
 
     def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
-        status = str(index.data(Qt.ItemDataRole.EditRole) or "").lower()
-        if isinstance(editor, QComboBox) and status in REVIEW_STATUSES:
-            editor.setCurrentIndex(REVIEW_STATUSES.index(status))
+        status = Review.parse(index.data(Qt.ItemDataRole.EditRole) or "")
+        if isinstance(editor, QComboBox) and status is not None:
+            editor.setCurrentIndex(status.rank)
 
     def setModelData(self, editor: QWidget, model, index: QModelIndex) -> None:  # noqa: ANN001
         if isinstance(editor, QComboBox):
-            model.setData(index, REVIEW_STATUSES[editor.currentIndex()], Qt.ItemDataRole.EditRole)
+            model.setData(index, list(Review)[editor.currentIndex()].value, Qt.ItemDataRole.EditRole)
 
 
 class EmptyState(QWidget):
@@ -108,8 +109,8 @@ class QueuePanel(QWidget):
         self.filter.setAcceptDrops(False)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.counts = QHBoxLayout()
-        self.count_labels: dict[str, QLabel] = {}
-        for state in TRIAGE_ORDER:
+        self.count_labels: dict[Triage, QLabel] = {}
+        for state in Triage:
             icon = QLabel()
             icon.setPixmap(priority_pixmap(state, 14))
             label = QLabel()
@@ -135,7 +136,7 @@ class QueuePanel(QWidget):
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(48)
-        self.view.setIconSize(priority_pixmap("urgent", 16).size())
+        self.view.setIconSize(priority_pixmap(Triage.URGENT, 16).size())
         self.view.setItemDelegateForColumn(Col.REVIEW, ReviewDelegate(self.view))
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
@@ -150,8 +151,9 @@ class QueuePanel(QWidget):
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
 
         # Thumbnails for the rows in view, requested shortly after anything moves them.
-        self.thumbs = ThumbnailLoader(self)
+        self.thumbs = ImageLoader(self)
         self.thumbs.loaded.connect(self._thumb_loaded)
+        self._thumbs_loading: set[int] = set()
         self._thumb_timer = QTimer(self)
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.setInterval(60)
@@ -190,10 +192,12 @@ class QueuePanel(QWidget):
             cid = self.proxy.index(row, Col.CASE_ID).data(CASE_ID_ROLE)
             if self.model.needs_thumbnail(cid):
                 rec = self.model.record(cid)
-                if rec is not None:
-                    self.thumbs.request(cid, rec.path)
+                if rec is not None and cid not in self._thumbs_loading:
+                    self._thumbs_loading.add(cid)
+                    self.thumbs.request(cid, rec.path, THUMB_SIZE)
 
-    def _thumb_loaded(self, case_id: int, img: QImage) -> None:
+    def _thumb_loaded(self, case_id: int, img: QImage, _error: str) -> None:
+        self._thumbs_loading.discard(case_id)
         self.model.set_thumbnail(case_id, QPixmap.fromImage(img) if not img.isNull() else QPixmap())
 
     def showEvent(self, event) -> None:  # noqa: ANN001 - QShowEvent
@@ -202,7 +206,7 @@ class QueuePanel(QWidget):
 
     def _update_counts(self) -> None:
         for state, label in self.count_labels.items():
-            label.setText(f"{PRIORITY_STYLE[state][0]} {self.model.counts.get(state, 0)}")
+            label.setText(f"{state.label} {self.model.counts.get(state, 0)}")
         self.stack.setCurrentWidget(self.view if self.model.rowCount() else self.empty)
 
     # ---- bursts ------------------------------------------------------------------------------------
@@ -250,6 +254,10 @@ class QueuePanel(QWidget):
             idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
         self.view.scrollTo(idx)
         return True
+
+    def focus_filter(self) -> None:
+        self.filter.setFocus()
+        self.filter.selectAll()
 
     def step(self, delta: int) -> None:
         """Next/previous case in the order shown."""

@@ -1,8 +1,8 @@
-"""Owns the scan thread: starts jobs one at a time, buffers results, and computes throughput and ETA.
+"""Owns the scan thread: starts jobs one at a time, passes result bursts on, computes throughput and ETA.
 
-Results are not inserted into the table one by one: they are buffered and handed over every 100 ms in
-one burst, so a 10,000-image scan costs the event loop a few hundred short insertions instead of
-10,000 layout passes.
+Results are not inserted into the table one by one: the job hands them over in bursts at most every
+`cases.job.EMIT_S` (the one throttle), so a 10,000-image scan costs the event loop a few hundred short
+insertions instead of 10,000 layout passes.
 """
 
 from __future__ import annotations
@@ -11,13 +11,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
-from gui.store import CaseRecord
-from gui.workers import ScanItem, ScanSummary, ScanWorker
+from cases.job import ScanItem, ScanSummary
+from gui.workers import ScanWorker
 from inference.session import Model
-
-FLUSH_MS = 100
 
 
 class ScanController(QObject):
@@ -37,13 +35,9 @@ class ScanController(QObject):
         self._thread: QThread | None = None
         self._worker: ScanWorker | None = None
         self._pending: list[tuple[list[str | Path], list[ScanItem]]] = []
-        self._buffer: list[CaseRecord] = []
         self._t0 = 0.0
         self.last_rate = 0.0
         self.last_summary: ScanSummary | None = None
-        self._timer = QTimer(self)
-        self._timer.setInterval(FLUSH_MS)
-        self._timer.timeout.connect(self.flush)
 
     @property
     def busy(self) -> bool:
@@ -78,22 +72,13 @@ class ScanController(QObject):
         thread.started.connect(worker.run)
         worker.listed.connect(self.listed)
         worker.progress.connect(self._on_progress)
-        worker.casesReady.connect(self._on_cases)
+        worker.casesReady.connect(self.casesReady)
         worker.finished.connect(self._on_finished)
         thread.finished.connect(worker.deleteLater)
         self._thread, self._worker = thread, worker
         self._t0 = time.perf_counter()
-        self._timer.start()
         self.started.emit()
         thread.start()
-
-    def _on_cases(self, records: list[CaseRecord]) -> None:
-        self._buffer.extend(records)
-
-    def flush(self) -> None:
-        if self._buffer:
-            burst, self._buffer = self._buffer, []
-            self.casesReady.emit(burst)
 
     def _on_progress(self, done: int, total: int) -> None:
         elapsed = max(time.perf_counter() - self._t0, 1e-6)
@@ -102,7 +87,6 @@ class ScanController(QObject):
         self.progressChanged.emit(done, total, rate, eta)
 
     def _on_finished(self, summary: ScanSummary) -> None:
-        self.flush()
         thread = self._thread
         self._thread, self._worker = None, None
         if thread is not None:
@@ -114,8 +98,6 @@ class ScanController(QObject):
         self.last_summary = summary
         if self._pending:
             self._start_next()
-        else:
-            self._timer.stop()
         self.finished.emit(summary)
 
     def shutdown(self, timeout_ms: int = 5000) -> None:

@@ -6,12 +6,12 @@ so shipping a new model (with its own calibration) never silently inherits cut-o
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from inference.card import DEFAULT_MODEL, ModelCard, Thresholds, available_models, card_path_for
+from cases.policy import with_clinic_thresholds
+from inference.card import DEFAULT_MODEL, ModelCard, available_models, card_path_for
 from inference.errors import ModelError
 from inference.session import DEFAULT_THREADS, Model, cpu_count
 
@@ -121,27 +121,6 @@ class ModelState:
         return f"{self.model.name} {self.model.version}"
 
 
-@dataclass(frozen=True)
-class ClinicThresholds(Thresholds):
-    """The clinic's cut-offs; every explanation says so, because the card's validation no longer applies."""
-
-    card_urgent: float = 0.0
-    card_soon: float = 0.0
-
-    def explain(self, malignant_score: float) -> str:
-        return (
-            f"{super().explain(malignant_score)} (clinic setting; model card: urgent {self.card_urgent:.1%}, "
-            f"soon {self.card_soon:.1%})"
-        )
-
-
-def clinic_thresholds(card: ModelCard, urgent: float, soon: float) -> Thresholds:
-    return ClinicThresholds(urgent, soon, rule=(
-        f"clinic setting: urgent if P(malignant) >= {urgent:.1%}; soon if >= {soon:.1%}; otherwise routine "
-        f"(model card: urgent {card.thresholds.urgent:.1%}, soon {card.thresholds.soon:.1%})"),
-        card_urgent=card.thresholds.urgent, card_soon=card.thresholds.soon)
-
-
 def load_model(settings: AppSettings) -> ModelState:
     """Load the configured model; a ModelError becomes a message, never a fallback to made-up numbers."""
     name, threads = settings.model_name, settings.threads
@@ -158,8 +137,7 @@ def load_model(settings: AppSettings) -> ModelState:
         return state
     override = settings.threshold_override(model.card)
     if override is not None:
-        # The runner reads thresholds from the card, so the override is a card with other thresholds.
-        model.card = dataclasses.replace(model.card, thresholds=clinic_thresholds(model.card, *override))
+        model.card = with_clinic_thresholds(model.card, *override)
         state.thresholds_overridden = True
     state.model = model
     return state

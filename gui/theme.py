@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from cases.vocab import Triage
+
 _NATIVE_STYLE: dict[str, str] = {}
 
 
@@ -51,10 +53,8 @@ def stylesheet(dark: bool) -> str:
     muted = "#9aa0a6" if dark else "#5f6670"
     box = "#2f3236" if dark else "#ffffff"
     border = "#44474c" if dark else "#d5d8dc"
-    tints = {"urgent": "#c62828", "soon": "#e08600", "routine": "#2e7d32", "cannot_assess": "#6d6d6d",
-             "error": "#5d4037"}
     prio = "".join(
-        f'QFrame#priorityBox[priority="{k}"] {{ border-left: 5px solid {v}; }}\n' for k, v in tints.items()
+        f'QFrame#priorityBox[priority="{t.value}"] {{ border-left: 5px solid {t.colour}; }}\n' for t in Triage
     )
     return f"""
     QLabel#sectionTitle {{ color: {muted}; font-size: 8.5pt; font-weight: 600; letter-spacing: 1px;

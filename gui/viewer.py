@@ -9,11 +9,10 @@ the vignette instead of the lesion.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
-    QImageReader,
     QKeyEvent,
     QPainter,
     QPixmap,
@@ -33,26 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from gui.heatmap import OVERLAY_OPACITY, attention_layer
+from gui.image_loader import ImageLoader
 
 MIN_ZOOM, MAX_ZOOM, STEP = 0.02, 16.0, 1.25
 OVERLAY_MAX_SIDE = 1024
-QImageReader.setAllocationLimit(1024)  # MB; the inference decoder has its own (stricter) pixel limit
-
-
-class _Signals(QObject):
-    loaded = Signal(int, QImage, str)
-
-
-class _Load(QRunnable):
-    def __init__(self, token: int, path: str, signals: _Signals) -> None:
-        super().__init__()
-        self.token, self.path, self.signals = token, path, signals
-
-    def run(self) -> None:
-        reader = QImageReader(self.path)
-        reader.setAutoTransform(True)  # EXIF orientation, as the model saw it
-        img = reader.read()
-        self.signals.loaded.emit(self.token, img, "" if not img.isNull() else reader.errorString())
 
 
 class ImageViewer(QGraphicsView):
@@ -84,10 +67,8 @@ class ImageViewer(QGraphicsView):
         self._fit = True
         self._token = 0
         self._message = "No case selected"
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._signals = _Signals()
-        self._signals.loaded.connect(self._on_loaded)
+        self._loader = ImageLoader(self)
+        self._loader.loaded.connect(self._on_loaded)
         self.path: str | None = None
 
     # ---- loading -----------------------------------------------------------------------------------
@@ -100,7 +81,8 @@ class ImageViewer(QGraphicsView):
         self._message = "Loading…" if path else "No case selected"
         self.viewport().update()
         if path:
-            self._pool.start(_Load(self._token, path, self._signals))
+            self._loader.clear()  # a load not started yet is already stale
+            self._loader.request(self._token, path)
 
     def _on_loaded(self, token: int, img: QImage, error: str) -> None:
         if token != self._token:
@@ -220,7 +202,7 @@ class ImageViewer(QGraphicsView):
         painter.restore()
 
     def shutdown(self) -> None:
-        self._pool.waitForDone(2000)
+        self._loader.shutdown()
 
 
 class ViewerPanel(QWidget):

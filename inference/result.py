@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-STATUSES = ("ok", "rejected", "error")
+from inference.vocab import Priority, Status
 
-# Leading columns of the scan CSV and of the GUI's CSV export (one contract for both).
-CSV_COLUMNS = [
-    "path", "status", "top_class", "priority",
-    "p_akiec", "p_bcc", "p_bkl", "p_df", "p_mel", "p_nv", "p_vasc",
-    "decode_ms", "preprocess_ms", "inference_ms", "message",
-]
+TIMING_COLUMNS = ["decode_ms", "preprocess_ms", "inference_ms"]
+
+
+def csv_columns(codes: Sequence[str]) -> list[str]:
+    """Leading columns of the scan CSV and of the GUI's CSV export (one contract for both): one
+    probability column per class of the model card, in the card's order."""
+    return ["path", "status", "top_class", "priority", *(f"p_{c}" for c in codes), *TIMING_COLUMNS, "message"]
 
 
 @dataclass
 class Result:
     path: str
-    status: str  # ok / rejected / error
+    status: Status
     message: str = ""
     probabilities: dict[str, float] | None = None  # class code -> calibrated probability, only when ok
     top_class: str | None = None
     top_name: str | None = None
     malignant_score: float | None = None
-    priority: str | None = None  # urgent / soon / routine, only when ok
+    priority: Priority | None = None  # only when ok
     priority_rule: str = ""
     quality: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -42,19 +44,20 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == Status.OK
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def csv_row(self) -> dict[str, Any]:
-        """The scan command's leading columns; probabilities are empty unless status is ok."""
-        row: dict[str, Any] = {"path": self.path, "status": self.status, "top_class": self.top_class or "",
-                               "priority": self.priority or "", "message": self.message}
-        for code in ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"):
+    def csv_row(self, codes: Sequence[str]) -> dict[str, Any]:
+        """The scan command's leading columns for the card's class `codes`; probabilities are empty unless
+        status is ok."""
+        row: dict[str, Any] = {"path": self.path, "status": str(self.status), "top_class": self.top_class or "",
+                               "priority": str(self.priority or ""), "message": self.message}
+        for code in codes:
             p = (self.probabilities or {}).get(code) if self.ok else None
             row[f"p_{code}"] = "" if p is None else f"{p:.6f}"
-        for k in ("decode_ms", "preprocess_ms", "inference_ms"):
+        for k in TIMING_COLUMNS:
             v = getattr(self, k)
             row[k] = "" if v is None else f"{v:.3f}"
-        return {k: row[k] for k in CSV_COLUMNS}
+        return {k: row[k] for k in csv_columns(codes)}

@@ -25,6 +25,7 @@ from inference.preprocess import normalize, resize_rgb
 from inference.quality import QualityGate
 from inference.result import Result
 from inference.session import Model
+from inference.vocab import Status
 
 ProgressCallback = Callable[[int, int | None], None]
 
@@ -51,7 +52,7 @@ class BatchRunner:
         cv2.setNumThreads(1)
 
     def _base(self, path: str) -> Result:
-        return Result(path=path, status="error", model_name=self.model.name, model_version=self.model.version)
+        return Result(path=path, status=Status.ERROR, model_name=self.model.name, model_version=self.model.version)
 
     def prepare(self, path: str | Path) -> _Prepared:
         """Read, decode, gate and preprocess one file; never raises for a bad file."""
@@ -73,7 +74,7 @@ class BatchRunner:
         verdict = self.gate.check(img.rgb)
         res.quality = dict(verdict.scores)
         if not verdict.ok:
-            res.status = "rejected"
+            res.status = Status.REJECTED
             res.message = verdict.message
             res.preprocess_ms = (time.perf_counter() - t0) * 1000.0
             return _Prepared(path, None, res)
@@ -88,6 +89,7 @@ class BatchRunner:
         per_image_ms = (time.perf_counter() - t0) * 1000.0 / len(batch)
         card = self.model.card
         scores = self.model.malignant_score(probs)
+        mel = card.codes.index("mel") if "mel" in card.codes else None
         out = []
         for i, (prep, p, score) in enumerate(zip(batch, probs, scores, strict=True)):
             res = prep.result
@@ -96,13 +98,14 @@ class BatchRunner:
                 out.append(res)
                 continue
             k = int(np.argmax(p))
-            res.status = "ok"
+            res.status = Status.OK
             res.probabilities = {c: float(v) for c, v in zip(card.codes, p, strict=True)}
             res.top_class = card.codes[k]
             res.top_name = card.classes[k].name
             res.malignant_score = float(score)
-            res.priority = card.thresholds.priority(float(score))
-            res.priority_rule = card.thresholds.explain(float(score))
+            p_mel = None if mel is None else float(p[mel])
+            res.priority = card.thresholds.priority(float(score), p_mel)
+            res.priority_rule = card.thresholds.explain(float(score), p_mel)
             res.inference_ms = per_image_ms
             res.attention = None if cams is None else np.round(cams[i, k], 4).astype(float).tolist()
             res.message = ""

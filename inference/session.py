@@ -16,6 +16,9 @@ import onnxruntime as ort
 from inference.card import ModelCard, card_path_for
 from inference.errors import ModelError, ModelMissingError, ModelShapeError, ModelTamperedError
 
+if hasattr(ort, "disable_telemetry_events"):  # belt and braces beside ORT_DISABLE_TELEMETRY (inference/__init__)
+    ort.disable_telemetry_events()
+
 # Fastest on the 2-core reference laptop for batch-1 latency of the paper CNN (benchmarks/bench_inference.py).
 DEFAULT_THREADS = 1
 ATTENTION_OUTPUT = "cam"  # optional graph output: class activation maps, N x classes x h x w

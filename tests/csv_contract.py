@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-CODES = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
+from inference.result import csv_columns
+
+CODES = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")  # the shipped cards' classes, in their order
+CSV_COLUMNS = csv_columns(CODES)  # the README's column list
 
 
 def ok_rows(rows: list[dict[str, str]], at_least: int) -> list[dict[str, str]]:

@@ -1,4 +1,5 @@
-"""The layering contract: inference/ never imports Qt, torch or training; nothing opens a network socket."""
+"""The layering contract: inference/ and cases/ never import Qt, torch or training; gui/ keeps no SQL;
+nothing opens a network socket. (import-linter checks the same layers in CI: see pyproject.toml.)"""
 
 from __future__ import annotations
 
@@ -28,8 +29,18 @@ def test_inference_is_qt_and_torch_free():
         assert not mods & {"PySide6", "PyQt5", "PyQt6", "shiboken6", "torch", "training", "gui"}, f
 
 
+def test_cases_is_qt_free_and_never_reaches_up():
+    for f, mods in imported_modules(ROOT / "cases").items():
+        assert not mods & {"PySide6", "PyQt5", "PyQt6", "shiboken6", "torch", "training", "gui"}, f
+
+
+def test_gui_keeps_no_sql():
+    for f, mods in imported_modules(ROOT / "gui").items():
+        assert "sqlite3" not in mods, f
+
+
 def test_no_network_modules_in_the_app():
-    for room in ("inference", "gui"):
+    for room in ("inference", "cases", "gui", "dermtriage"):
         if (ROOT / room).is_dir():
             for f, mods in imported_modules(ROOT / room).items():
                 assert not mods & NETWORK, f

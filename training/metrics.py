@@ -171,3 +171,72 @@ def referral_report(probs: np.ndarray, y: np.ndarray, codes: Sequence[str], mali
             float((score[np.isin(y, mal_idx)] >= thresholds["soon"]).mean()), 4),
         "benign_referred_fraction": round(float((benign >= thresholds["soon"]).mean()), 4),
     }
+
+
+def choose_melanoma_first(
+    probs: np.ndarray,
+    y: np.ndarray,
+    codes: Sequence[str],
+    malignant: Sequence[str],
+    mel_sensitivity: float = 0.95,
+    urgent_specificity: float = 0.90,
+) -> dict:
+    """The referral pathway's thresholds (NICE NG12 order), chosen on pooled validation.
+
+    `urgent` is on P(mel) alone: suspected melanoma goes first, at the threshold that keeps at least
+    `urgent_specificity` of the non-melanoma lesions out of the urgent list. `soon` is on
+    P(mel)+P(bcc)+P(akiec): the highest value at which at least `mel_sensitivity` of melanomas are
+    referred (urgent or soon), which also sends suspected BCC and AK / intraepithelial carcinoma.
+    """
+    codes = list(codes)
+    mel = codes.index("mel")
+    score = malignant_score(probs, codes, malignant)
+    p_mel = probs[:, mel]
+    is_mel = y == mel
+    urgent = float(np.quantile(p_mel[~is_mel], urgent_specificity)) if (~is_mel).any() else 0.5
+    referred_by_urgent = p_mel >= urgent
+    # soon: lowest melanoma score that must still be referred, over melanomas not already urgent
+    need = int(np.ceil(mel_sensitivity * is_mel.sum()))
+    missing = max(0, need - int((referred_by_urgent & is_mel).sum()))
+    rest = np.sort(score[is_mel & ~referred_by_urgent])[::-1]
+    soon = float(rest[missing - 1]) if missing and len(rest) >= missing else (float(rest[-1]) if missing else 1.0)
+    soon = min(soon, 1.0)
+    report = policy_report(probs, y, codes, malignant, {"urgent": urgent, "soon": soon})
+    return {
+        "rule": "melanoma_first",
+        "urgent_score": "P(mel)",
+        "soon_score": "P(mel)+P(bcc)+P(akiec)",
+        "urgent": round(urgent, 6),
+        "soon": round(soon, 6),
+        "description": (
+            f"urgent if P(mel) >= urgent (suspected melanoma; at most {1 - urgent_specificity:.0%} of other "
+            "validation lesions); soon if P(mel)+P(bcc)+P(akiec) >= soon (chosen on pooled validation for >= "
+            f"{mel_sensitivity:.0%} melanoma sensitivity: suspected BCC, AK / intraepithelial carcinoma and "
+            "less likely melanoma); otherwise routine"),
+        "validation": report,
+    }
+
+
+def policy_report(probs: np.ndarray, y: np.ndarray, codes: Sequence[str], malignant: Sequence[str],
+                  thresholds: dict, accepted: np.ndarray | None = None) -> dict:
+    """What the melanoma-first policy does on a split; refused images (accepted False) count as not referred."""
+    codes = list(codes)
+    mel, nv = codes.index("mel"), codes.index("nv")
+    mal_idx = [codes.index(c) for c in malignant]
+    score = malignant_score(probs, codes, malignant)
+    ok = np.ones(len(y), bool) if accepted is None else np.asarray(accepted, bool)
+    urgent = ok & (probs[:, mel] >= thresholds["urgent"])
+    referred = urgent | (ok & (score >= thresholds["soon"]))
+    is_mal = np.isin(y, mal_idx)
+
+    def frac(mask: np.ndarray, sel: np.ndarray) -> float | None:
+        return round(float(mask[sel].mean()), 4) if sel.any() else None
+
+    return {
+        "melanoma_referred": frac(referred, y == mel),
+        "melanoma_urgent": frac(urgent, y == mel),
+        "malignant_referred": frac(referred, is_mal),
+        "benign_referred": frac(referred, ~is_mal),
+        "benign_urgent": frac(urgent, ~is_mal),
+        "nevus_referred": frac(referred, y == nv),
+    }

@@ -29,6 +29,14 @@ def main() -> None:
         ax.scatter(card["macs"], 100 * t["accuracy"], s=40, zorder=3)
         ax.annotate(f"{card['name']}\nbal. acc {t['balanced_accuracy']:.2f}", (card["macs"], 100 * t["accuracy"]),
                     textcoords="offset points", xytext=(6, -4), fontsize=7)
+        ext = card["metrics"].get("sources", {}).get("derm7pt")
+        if ext:  # the external clinic: another source and device, never used in training
+            ax.scatter(card["macs"], 100 * ext["accuracy"], s=40, marker="D", color="tab:purple", zorder=3)
+            ax.plot([card["macs"]] * 2, [100 * ext["accuracy"], 100 * t["accuracy"]], color="tab:purple", lw=0.6,
+                    ls="--")
+            ax.annotate(f"{card['name']} on Derm7pt (external)\nbal. acc {ext['balanced_accuracy']:.2f}, "
+                        f"{ext['refused_fraction']:.0%} refused", (card["macs"], 100 * ext["accuracy"]),
+                        textcoords="offset points", xytext=(6, -4), fontsize=7, color="tab:purple")
         variant = card.get("int8_variant")
         if variant:  # measured, not shipped (lost too much balanced accuracy)
             v = variant["test"]
@@ -46,7 +54,7 @@ def main() -> None:
     ax.set_xscale("log")
     ax.set_xlim(1.5e7, 7e9)
     ax.set_xlabel("multiply-accumulates per image (log scale)")
-    ax.set_ylabel("accuracy, lesion-grouped test split (%)")
+    ax.set_ylabel("accuracy, HAM10000 lesion-grouped test split (%)")
     ax.set_title("DermTriage models: accuracy vs compute (filled: measured by us)", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()

@@ -19,13 +19,14 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from inference.card import CARD_FORMAT
 from inference.preprocess import PreprocessSpec
 from inference.preprocess import normalize as np_normalize
 from training import metrics
 from training.classes import CITATION, CLASSES, CODES, LICENSE, MALIGNANT
 from training.data import augment, channel_stats, load_split, normalize, to_tensor
 from training.evaluate import KeepBest, format_table, plot_confusion, predict_logits
-from training.export import export_onnx, quantize_int8, sha256_file, write_card
+from training.export import OPSET, export_onnx, quantize_int8, sha256_file, write_card
 from training.models.paper_cnn import INPUT_HW as PAPER_HW
 from training.models.paper_cnn import PaperCNN
 from training.splits.make_split import DEFAULT_DATA, SPLIT_FILE
@@ -145,7 +146,7 @@ def finish(args, model, spec, data, best_epoch, train_seconds, architecture, exp
 
     cmd = f"python -m training.{Path(sys.argv[0]).stem} " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     base_card = {
-        "format": 1,
+        "format": CARD_FORMAT,
         "name": name,
         "version": args.version,
         "architecture": architecture,
@@ -185,7 +186,7 @@ def finish(args, model, spec, data, best_epoch, train_seconds, architecture, exp
         base_card.update(extra_card)
     card = dict(base_card, params=count_params(onnx_path), macs=count_macs(onnx_path),
                 confusion_png=cm_png.name,
-                onnx={"file": onnx_path.name, "sha256": sha256_file(onnx_path), "opset": 17,
+                onnx={"file": onnx_path.name, "sha256": sha256_file(onnx_path), "opset": OPSET,
                       "precision": "float32", "bytes": onnx_path.stat().st_size})
     if args.int8:
         rejected = write_int8(args, base_card, spec, data, onnx_path, name, cm_png, fp32_card=card)
@@ -245,7 +246,7 @@ def write_int8(args, base_card, spec, data, onnx_path, name, cm_png, fp32_card=N
                 params=count_params(int8_path), macs=count_macs(int8_path),
                 architecture=base_card["architecture"] + "; static int8 QDQ (per-channel weights, "
                 f"{len(calib)} training images for calibration)",
-                onnx={"file": int8_path.name, "sha256": sha256_file(int8_path), "opset": 17,
+                onnx={"file": int8_path.name, "sha256": sha256_file(int8_path), "opset": OPSET,
                       "precision": "int8 QDQ", "bytes": int8_path.stat().st_size})
     card["metrics"] = dict(base_card["metrics"], test=rep)
     max_drop = getattr(args, "int8_max_drop", None)

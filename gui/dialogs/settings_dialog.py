@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.settings import THEMES, AppSettings
-from inference.card import ModelCard, available_models, card_path_for
+from inference.card import MELANOMA_FIRST, ModelCard, available_models, card_path_for
 from inference.errors import ModelError
 from inference.session import cpu_count
 
@@ -66,10 +66,12 @@ class SettingsDialog(QDialog):
         reset.clicked.connect(self._reset_thresholds)
         self.problem = QLabel()
         self.problem.setStyleSheet("color: #c62828")
-        thr = QGroupBox("Referral thresholds on P(malignant) = P(mel) + P(bcc) + P(akiec)")
+        thr = QGroupBox("Referral thresholds (P(malignant) = P(mel) + P(bcc) + P(akiec))")
         tf = QFormLayout(thr)
-        tf.addRow("Urgent at or above", self.urgent)
-        tf.addRow("Soon at or above", self.soon)
+        self.urgent_label = QLabel("Urgent at or above")
+        self.soon_label = QLabel("Soon if P(malignant) at or above")
+        tf.addRow(self.urgent_label, self.urgent)
+        tf.addRow(self.soon_label, self.soon)
         tf.addRow(self.card_values)
         tf.addRow(reset)
         tf.addRow(QLabel("New thresholds apply to images analysed from now on; use Case > Re-analyse to "
@@ -122,6 +124,7 @@ class SettingsDialog(QDialog):
         )
         self.urgent.setValue(urgent * 100)
         self.soon.setValue(soon * 100)
+        self.urgent_label.setText(f"Urgent if {card.thresholds.urgent_score} at or above")
         self.card_values.setText(
             f"Model card: urgent {card.thresholds.urgent:.1%}, soon {card.thresholds.soon:.1%}"
             f" — {card.thresholds.rule}"
@@ -135,7 +138,9 @@ class SettingsDialog(QDialog):
             self.soon.setValue(card.thresholds.soon * 100)
 
     def _validate(self) -> None:
-        bad = self.soon.value() > self.urgent.value()
+        card = self.selected_card
+        # Only the malignant-sum rule nests its thresholds; melanoma-first puts them on different scores.
+        bad = self.soon.value() > self.urgent.value() and (card is None or card.thresholds.kind != MELANOMA_FIRST)
         self.problem.setText("The soon threshold must not be above the urgent threshold." if bad else "")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not bad)
 

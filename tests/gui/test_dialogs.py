@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
+from cases.samples import load_samples, sample_items
 from gui.dialogs.settings_dialog import SettingsDialog
 from gui.dialogs.shortcuts import ShortcutsDialog
-from gui.samples import load_samples, sample_items
+from tests.conftest import MODELS
 from tests.gui.helpers import full_images, run_scan
 
 
@@ -52,11 +53,10 @@ def test_settings_thresholds_default_to_the_card_and_an_override_changes_priorit
     assert window.state.thresholds_overridden and "clinic thresholds" in window.model_label.text()
     run_scan(qtbot, window, full_images(12))
     for r in window.queue_model.records():
-        if r.status == "ok":
-            expected = (
-                "urgent" if r.malignant_score >= 0.5 else "soon" if r.malignant_score >= 0.2 else "routine"
-            )
-            assert r.priority == expected and "clinic setting" in r.priority_rule
+        if r.result.status == "ok":
+            score = r.result.malignant_score
+            expected = "urgent" if score >= 0.5 else "soon" if score >= 0.2 else "routine"
+            assert r.result.priority == expected and "clinic setting" in r.result.priority_rule
     assert "Referral (in use)" in window.about_dialog().text()
     # "Reset to model card" goes back to the card's values (and removes the override on apply).
     dlg2 = SettingsDialog(window.settings, parent=window)
@@ -116,4 +116,18 @@ def test_bundled_samples_become_named_cases_with_attribution(qtbot, window, tmp_
     assert [r.patient_id for r in recs] == ["Sample 01", "Sample 02"]
     assert "CC BY-NC 4.0" in recs[0].note
     # The real window's action reflects what is bundled.
-    assert window.act_samples.isEnabled() == (load_samples()[1] == "")
+    assert window.act.samples.isEnabled() == (load_samples()[1] == "")
+
+
+def test_about_shows_the_per_source_table_of_newer_cards(tmp_path) -> None:  # noqa: ANN001
+    from gui.dialogs.about import card_html
+    from inference.card import ModelCard
+    from tests.inference.test_card_schema import new_card
+
+    path = tmp_path / "triage_cnn.json"
+    path.write_text(json.dumps(new_card()))
+    text = card_html(ModelCard.load(path))
+    assert "By image source" in text and text.count("<tr><td>Derm7pt <b>(external)</b></td>") == 1
+    assert "<tr><td>HAM10000</td>" in text and "Model selection" in text and "Decoding" in text
+    old = card_html(ModelCard.load(MODELS / "paper_cnn.json"))
+    assert "By image source" not in old and "Balanced accuracy" in old

@@ -1,13 +1,12 @@
-"""Exports: CSV with the scan command's leading columns, and a one-case PDF report."""
+"""The window's exports: CSV with the scan command's leading columns, and a one-case PDF report."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-from gui.export import EXTRA_COLUMNS
-from inference.result import CSV_COLUMNS
-from tests.csv_contract import ok_rows
+from cases.export_csv import EXTRA_COLUMNS
+from tests.csv_contract import CSV_COLUMNS, ok_rows
 from tests.gui.helpers import full_images, run_scan
 
 
@@ -20,7 +19,7 @@ def test_csv_export_has_the_scan_columns_first_and_real_probabilities(qtbot, win
     window.queue_model.update_note(first, "=HYPERLINK(\"http://x\")")
     out = tmp_path / "export" / "queue.csv"
     out.parent.mkdir()
-    assert window.export_csv(str(out)) == 7
+    assert window.cases.export_csv(str(out)) == 7
     with open(out, newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh)
         header = next(reader)
@@ -44,7 +43,7 @@ def test_csv_export_of_the_selection_only(qtbot, window, tmp_path: Path) -> None
     chosen = window.queue.visible_case_ids()[2]
     window.queue.select_case(chosen)
     out = tmp_path / "sel.csv"
-    assert window.export_csv(str(out), selected=True) == 1
+    assert window.cases.export_csv(str(out), selected=True) == 1
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2 and lines[1].split(",")[0] == window.queue_model.record(chosen).path
 
@@ -55,7 +54,7 @@ def test_pdf_report_is_a_real_pdf_with_the_image(qtbot, window, tmp_path: Path) 
     window.queue.select_case(cid)
     window.queue_model.update_note(cid, "Excision advised")
     out = tmp_path / "report.pdf"
-    assert window.export_report(str(out))
+    assert window.cases.export_report(str(out))
     data = out.read_bytes()
     assert data.startswith(b"%PDF")
     assert len(data) > 20_000  # the dermoscopy image is embedded, not just text
@@ -64,7 +63,7 @@ def test_pdf_report_is_a_real_pdf_with_the_image(qtbot, window, tmp_path: Path) 
 
 
 def test_report_html_carries_the_required_content(qtbot, window) -> None:  # noqa: ANN001
-    from gui.export import report_html
+    from gui.report import report_html
 
     run_scan(qtbot, window, full_images(1))
     rec = window.queue_model.records()[0]
@@ -72,6 +71,6 @@ def test_report_html_carries_the_required_content(qtbot, window) -> None:  # noq
     names = {c.code: c.name for c in window.state.model.card.classes}
     text = report_html(rec, names, has_image=True)
     assert "not a medical device" in text and "does not replace a clinician" in text
-    assert f"{rec.model_name} {rec.model_version}" in text
+    assert f"{rec.result.model_name} {rec.result.model_version}" in text
     assert "Check &lt;margins&gt; &amp; follow up" in text
-    assert names[rec.top_class] in text and "dermtriage:case-image" in text
+    assert names[rec.result.top_class] in text and "dermtriage:case-image" in text

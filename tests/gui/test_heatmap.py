@@ -34,19 +34,19 @@ def test_attention_image_is_transparent_where_evidence_is_lowest() -> None:
 def test_heat_map_follows_the_case_and_its_peak(qtbot, make_window) -> None:  # noqa: ANN001
     window = _window_with(make_window, "triage_cnn")
     run_scan(qtbot, window, full_images(2))
-    rec = next(r for r in window.queue_model.records() if r.status == "ok")
-    rows, cols = len(rec.attention), len(rec.attention[0])
+    rec = next(r for r in window.queue_model.records() if r.result.status == "ok")
+    rows, cols = len(rec.result.attention), len(rec.result.attention[0])
     assert rows >= 3 and cols >= 3 and rows < cols  # a 4:3 image gives a wider-than-tall map
     window.queue.select_case(rec.id)
     viewer = window.viewer.viewer
     qtbot.waitUntil(lambda: viewer.has_image, timeout=10_000)
     assert window.viewer.attention_button.isEnabled() and not viewer.overlay_visible
-    window.act_heatmap.trigger()
+    window.act.heatmap.trigger()
     assert viewer.overlay_visible
     overlay = viewer._overlay.pixmap().toImage()
     assert overlay.size() == viewer._item.pixmap().size()
     # The overlay's most opaque point lies in the map cell with the largest value.
-    peak = max(((v, y, x) for y, row in enumerate(rec.attention) for x, v in enumerate(row)))
+    peak = max(((v, y, x) for y, row in enumerate(rec.result.attention) for x, v in enumerate(row)))
     _, py, px = peak
     cy = int((py + 0.5) * overlay.height() / rows)
     cx = int((px + 0.5) * overlay.width() / cols)
@@ -60,21 +60,21 @@ def test_heat_map_follows_the_case_and_its_peak(qtbot, make_window) -> None:  # 
 def test_heat_map_survives_a_restart(qtbot, make_window) -> None:  # noqa: ANN001
     window = _window_with(make_window, "triage_cnn")
     run_scan(qtbot, window, full_images(1))
-    before = window.queue_model.records()[0].attention
+    before = window.queue_model.records()[0].result.attention
     window.close()
     again = make_window()
-    assert again.queue_model.records()[0].attention == before is not None
+    assert again.queue_model.records()[0].result.attention == before is not None
 
 
 def test_models_without_maps_disable_the_heat_map(qtbot, make_window) -> None:  # noqa: ANN001
     window = _window_with(make_window, "paper_cnn")
     run_scan(qtbot, window, full_images(1))
     rec = window.queue_model.records()[0]
-    assert rec.status == "ok" and rec.attention is None
+    assert rec.result.status == "ok" and rec.result.attention is None
     window.queue.select_case(rec.id)
     qtbot.waitUntil(lambda: window.viewer.viewer.has_image, timeout=10_000)
     assert not window.viewer.attention_button.isEnabled()
-    window.act_heatmap.trigger()
+    window.act.heatmap.trigger()
     assert not window.viewer.viewer.overlay_visible
 
 
@@ -88,9 +88,9 @@ def test_pdf_report_carries_the_heat_map_only_when_there_is_one(qtbot, make_wind
     rec = window.queue_model.records()[0]
     window.queue.select_case(rec.id)
     with_map = tmp_path / "with.pdf"
-    assert window.export_report(str(with_map))
-    rec.attention = None  # the same case as a model without maps would leave it
-    from gui.export import export_pdf
+    assert window.cases.export_report(str(with_map))
+    rec.result.attention = None  # the same case as a model without maps would leave it
+    from gui.report import export_pdf
 
     names = {c.code: c.name for c in window.state.model.card.classes}
     without = tmp_path / "without.pdf"

@@ -33,8 +33,8 @@ def test_tampered_model_shows_a_banner_and_disables_scanning(qtbot, make_window,
     assert window.banner.isVisible()
     text = window.banner.text.text()
     assert "could not be loaded" in text and "sha256" in text
-    assert not window.act_open.isEnabled() and not window.act_scan.isEnabled()
-    assert not window.act_samples.isEnabled()
+    assert not window.act.open.isEnabled() and not window.act.scan.isEnabled()
+    assert not window.act.samples.isEnabled()
     assert "NOT LOADED" in window.model_label.text()
     assert window.start_scan(full_images(2)) is False
     assert not window.controller.busy and window.queue_model.rowCount() == 0

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
 
-from gui.queue_model import CASE_ID_ROLE, TRIAGE_ORDER, Col, triage_state
+from cases.policy import triage_state
+from gui.queue_model import CASE_ID_ROLE, Col
 from tests.gui.helpers import full_images, patient_folders, run_scan, small_images
 
 
@@ -19,9 +20,9 @@ def test_default_sort_is_by_priority_then_malignant_probability(qtbot, window) -
     header = window.queue.view.horizontalHeader()
     assert header.sortIndicatorSection() == Col.PRIORITY
     recs = [window.queue_model.record(i) for i in _shown_ids(window)]
-    keys = [(TRIAGE_ORDER.index(triage_state(r)), -(r.malignant_score or 0)) for r in recs]
+    keys = [(triage_state(r.result).rank, -(r.result.malignant_score or 0)) for r in recs]
     assert keys == sorted(keys)
-    assert len({triage_state(r) for r in recs}) >= 2  # a real mix, so the order is meaningful
+    assert len({triage_state(r.result) for r in recs}) >= 2  # a real mix, so the order is meaningful
     for row in range(window.queue.proxy.rowCount()):
         idx = window.queue.proxy.index(row, Col.PRIORITY)
         assert idx.data() in {"Urgent", "Soon", "Routine", "Cannot assess", "Error"}
@@ -72,10 +73,10 @@ def test_filter_by_id_file_name_and_class(qtbot, window, tmp_path: Path) -> None
     name = full_images(1)[0].name
     window.queue.filter.setText(name[:-4])
     assert [window.queue_model.record(i).file_name for i in _shown_ids(window)] == [name]
-    top = window.queue_model.records()[0].top_name
+    top = window.queue_model.records()[0].result.top_name
     window.queue.filter.setText(top.upper())
     shown = [window.queue_model.record(i) for i in _shown_ids(window)]
-    assert shown and all(r.top_name == top for r in shown)
+    assert shown and all(r.result.top_name == top for r in shown)
     window.queue.filter.clear()
     assert len(_shown_ids(window)) == 6
 
@@ -103,7 +104,7 @@ def test_case_id_and_review_edits_are_stored_and_audited(qtbot, window) -> None:
     actions = [a[3] for a in window.store.audit_log(cid)]
     assert actions == ["added", "case ID set", "review status", "note edited"]
     # Keyboard review (Ctrl+3 = referred, Ctrl+4 = dismissed) works on the selection.
-    window.review_actions[3].trigger()
+    window.act.review[3].trigger()
     assert window.store.get_case(cid).review_status == "dismissed"
     assert window.case_panel.review.currentText() == "Dismissed"
 
@@ -111,10 +112,10 @@ def test_case_id_and_review_edits_are_stored_and_audited(qtbot, window) -> None:
 def test_next_and_previous_case_follow_the_order_shown(qtbot, window) -> None:  # noqa: ANN001
     run_scan(qtbot, window, full_images(4))
     ids = _shown_ids(window)
-    window.act_next.trigger()
+    window.act.next.trigger()
     assert window.queue.current_case_id() == ids[0]
-    window.act_next.trigger()
-    window.act_next.trigger()
+    window.act.next.trigger()
+    window.act.next.trigger()
     assert window.queue.current_case_id() == ids[2]
-    window.act_prev.trigger()
+    window.act.prev.trigger()
     assert window.queue.current_case_id() == ids[1]

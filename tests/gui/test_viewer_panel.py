@@ -77,7 +77,7 @@ def test_case_panel_shows_result_rule_timings_and_model(qtbot, window, tmp_path:
     empty.parent.mkdir()
     empty.write_bytes(b"")
     run_scan(qtbot, window, [empty, *full_images(3)])
-    ok = next(r for r in window.queue_model.records() if r.status == "ok")
+    ok = next(r for r in window.queue_model.records() if r.result.status == "ok")
     window.queue.select_case(ok.id)
     panel = window.case_panel
     card = window.state.model.card
@@ -92,7 +92,7 @@ def test_case_panel_shows_result_rule_timings_and_model(qtbot, window, tmp_path:
     assert f"Model {card.name} {card.version}" in panel.details.text()
     qtbot.waitUntil(lambda: window.viewer.viewer.has_image, timeout=10_000)
     assert ok.file_name in window.viewer.caption.text()
-    err = next(r for r in window.queue_model.records() if r.status == "error")
+    err = next(r for r in window.queue_model.records() if r.result.status == "error")
     window.queue.select_case(err.id)
     assert panel.priority_text.text() == "Error: not analysed"
     assert not panel.bars.isVisibleTo(panel) and "empty file" in panel.quality.text()

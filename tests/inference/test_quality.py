@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from inference.quality import QualityGate
-from tests.conftest import HAM, ROOT
+from tests.conftest import DATA, HAM, ROOT
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -66,18 +66,52 @@ def test_non_dermoscopy_refused(gate):
     assert "blank" in verdicts["blank_white"].message
 
 
-def test_test_split_dermoscopy_mostly_accepted(gate):
-    with open(ROOT / "training" / "splits" / "ham10000.csv") as fh:
-        ids = [r["image_id"] for r in csv.DictReader(fh) if r["split"] == "test"]
+def _refusals(gate: QualityGate, paths: list) -> list[tuple[str, str]]:
     refused = []
-    for image_id in ids:
-        rgb = cv2.cvtColor(cv2.imread(str(HAM / "images" / f"{image_id}.jpg")), cv2.COLOR_BGR2RGB)
+    for p in paths:
+        rgb = cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
         v = gate.check(rgb)
         if not v.ok:
-            refused.append((image_id, v.message))
-    rate = len(refused) / len(ids)
-    print(f"\ntest-split dermoscopy refused: {len(refused)}/{len(ids)} = {rate:.2%}")
+            refused.append((p.name, v.message))
+    return refused
+
+
+def _split_paths(split_file: str, split: str) -> list:
+    with open(ROOT / "training" / "splits" / split_file) as fh:
+        rows = [r for r in csv.DictReader(fh) if r["split"] == split]
+    if split_file == "ham10000.csv":
+        return [HAM / "images" / f"{r['image_id']}.jpg" for r in rows]
+    return [DATA / r["folder"] / "images" / f"{r['image_id']}.jpg" for r in rows]
+
+
+@pytest.mark.parametrize("name, paths", [
+    ("HAM10000 test split", lambda: _split_paths("ham10000.csv", "test")),
+    ("BCN/MSK/ISIC test split", lambda: _split_paths("isic2019_pool.csv", "test")),
+    # Derm7pt: another source and device, never used to fit the gate -- measured here, not tuned on
+    ("Derm7pt (external)", lambda: sorted((DATA / "derm7pt_384px" / "images").glob("*.jpg"))),
+])
+def test_dermoscopy_from_every_source_mostly_accepted(gate, name, paths):
+    files = paths()
+    assert len(files) > 900, name
+    refused = _refusals(gate, files)
+    rate = len(refused) / len(files)
+    print(f"\n{name} refused: {len(refused)}/{len(files)} = {rate:.2%}; e.g. {refused[:3]}")
     assert rate <= 0.03
+
+
+def test_fit_photos_are_not_the_measured_photos():
+    """The photos above measure the gate on images it never saw: none of them is a fitting negative."""
+    from training.negatives import FIT_SKIMAGE
+
+    assert not set(FIT_SKIMAGE) & (set(PHOTOS) | {"stereo_motorcycle", "chelsea"})
+
+
+def test_blurred_lesion_refused_as_blur_with_advice(gate, fullsize_images):
+    rgb = cv2.cvtColor(cv2.imread(str(fullsize_images[0])), cv2.COLOR_BGR2RGB)
+    assert gate.check(rgb).ok
+    v = gate.check(cv2.GaussianBlur(rgb, (0, 0), 12))
+    assert not v.ok and "blurred" in v.message and "retake" in v.message
+    assert "dermoscopic" not in v.message
 
 
 def test_heavy_blur_refused(gate, fullsize_images):
@@ -87,6 +121,6 @@ def test_heavy_blur_refused(gate, fullsize_images):
         v = gate.check(cv2.GaussianBlur(rgb, (0, 0), 12))
         refused += not v.ok
         if not v.ok:
-            assert "blur" in v.message or "dermoscopic" in v.message
+            assert "blurred" in v.message  # refused as blur, not as "not dermoscopy"
     print(f"\nheavily blurred (sigma 12 px) refused: {refused}/40")
-    assert refused >= 30
+    assert refused >= 38

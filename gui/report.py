@@ -1,101 +1,58 @@
-"""Exports: the queue as CSV (same leading columns as `main.py scan`) and one case as a PDF report.
+"""One case as a PDF report (the queue's CSV export is Qt-free: cases/export_csv.py).
 
-Both are written only where the user chose in a save dialog; nothing is ever written next to the
-original images or into the install folder.
+Written only where the user chose in a save dialog; nothing is ever written next to the original images
+or into the install folder.
 """
 
 from __future__ import annotations
 
-import csv
 import html
-from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QSize, QUrl
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
-from gui.case_panel import DISCLAIMER, PRIORITY_HEADLINE
+from cases.policy import triage_state
+from cases.store import CaseRecord, current_user
+from cases.vocab import DISCLAIMER
 from gui.heatmap import with_heatmap
-from gui.queue_model import format_added, triage_state
-from gui.store import CaseRecord, current_user
-from gui.thumbnails import load_scaled
-from inference.result import CSV_COLUMNS
-
-EXTRA_COLUMNS = [
-    "case_id", "patient_id", "review_status", "note", "top_name", "malignant_score", "priority_rule",
-    "model_name", "model_version", "sha256", "width", "height", "added", "analysed",
-]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_text(value: str) -> str:
-    """Free text typed by users could start a spreadsheet formula; a leading quote keeps it text."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def export_csv(records: Iterable[CaseRecord], path: str | Path) -> int:
-    """Write CSV_COLUMNS first (the scan command's contract), then the GUI's own columns. Returns rows."""
-    n = 0
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS + EXTRA_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for rec in records:
-            row = rec.to_result().csv_row()
-            row.update(
-                {
-                    "case_id": rec.id,
-                    "patient_id": _safe_text(rec.patient_id),
-                    "review_status": rec.review_status,
-                    "note": _safe_text(rec.note),
-                    "top_name": rec.top_name or "",
-                    "malignant_score": "" if rec.malignant_score is None else f"{rec.malignant_score:.6f}",
-                    "priority_rule": rec.priority_rule,
-                    "model_name": rec.model_name,
-                    "model_version": rec.model_version,
-                    "sha256": rec.sha256 or "",
-                    "width": rec.width or "",
-                    "height": rec.height or "",
-                    "added": rec.added,
-                    "analysed": rec.analysed,
-                }
-            )
-            writer.writerow(row)
-            n += 1
-    return n
+from gui.image_loader import load_scaled
+from gui.queue_model import format_added
 
 
 def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, has_heatmap: bool = False) -> str:
     """The report as HTML for QTextDocument (kept simple: QTextDocument supports a subset of CSS)."""
     e = html.escape
-    state = triage_state(rec)
+    res = rec.result
+    state = triage_state(res)
     rows = ""
-    if rec.status == "ok" and rec.probabilities:
-        for code, p in sorted(rec.probabilities.items(), key=lambda kv: -kv[1]):
+    if res.ok and res.probabilities:
+        for code, p in sorted(res.probabilities.items(), key=lambda kv: -kv[1]):
             rows += (f"<tr><td>{e(class_names.get(code, code))}</td><td>{e(code)}</td>"
                      f"<td align='right'>{p:.1%}</td></tr>")
         probs = (
             "<h3>Class probabilities</h3><table cellspacing='0' cellpadding='4' border='1' width='100%'>"
             "<tr><th align='left'>Class</th><th align='left'>Code</th><th align='right'>Probability</th></tr>"
-            f"{rows}</table><p>P(malignant) = {rec.malignant_score or 0:.1%}</p>"
+            f"{rows}</table><p>P(malignant) = {res.malignant_score or 0:.1%}</p>"
         )
     else:
-        probs = f"<h3>No probabilities</h3><p>{e(rec.message or 'The image was not analysed.')}</p>"
+        probs = f"<h3>No probabilities</h3><p>{e(res.message or 'The image was not analysed.')}</p>"
     image = "<p><img src='dermtriage:case-image' width='360'></p>" if has_image else \
         "<p><i>The image file could not be read for this report.</i></p>"
     if has_image and has_heatmap:
-        top = class_names.get(rec.top_class or "", rec.top_class or "the top class")
+        top = class_names.get(res.top_class or "", res.top_class or "the top class")
         image = ("<table cellspacing='0' cellpadding='2'><tr><td><img src='dermtriage:case-image' width='300'></td>"
                  "<td><img src='dermtriage:case-heatmap' width='300'></td></tr></table>"
                  f"<p style='font-size: 8pt'>Right: heat map of where the evidence for {e(top)} lay, relative "
                  "within this image (the model's class activation map; not a lesion outline).</p>")
-    rule = rec.priority_rule if rec.status == "ok" else rec.message
+    rule = res.priority_rule if res.ok else res.message
     timing = " · ".join(
         f"{k} {v:.1f} ms"
         for k, v in (
-            ("decode", rec.decode_ms),
-            ("preprocess", rec.preprocess_ms),
-            ("inference", rec.inference_ms),
+            ("decode", res.decode_ms),
+            ("preprocess", res.preprocess_ms),
+            ("inference", res.inference_ms),
         )
         if v is not None
     )
@@ -105,9 +62,9 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
         ("SHA-256", rec.sha256 or "—"),
         ("Added", format_added(rec.added)),
         ("Analysed", format_added(rec.analysed) if rec.analysed else "—"),
-        ("Model", f"{rec.model_name} {rec.model_version}".strip() or "—"),
+        ("Model", f"{res.model_name} {res.model_version}".strip() or "—"),
         ("Timings", timing or "—"),
-        ("Review status", rec.review_status),
+        ("Review status", str(rec.review_status)),
     ]
     meta_rows = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(str(v))}</td></tr>" for k, v in meta)
     note = e(rec.note).replace("\n", "<br>") if rec.note else "<i>none</i>"
@@ -116,7 +73,7 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
     <h2>DermTriage case report</h2>
     <p style='border: 1px solid #c62828; padding: 6px'><b>{e(DISCLAIMER)}</b></p>
     {image}
-    <h3>Priority: {e(PRIORITY_HEADLINE[state])}</h3><p>{e(rule or '')}</p>
+    <h3>Priority: {e(state.headline)}</h3><p>{e(rule or '')}</p>
     {probs}
     <h3>Clinician's note</h3><p>{note}</p>
     <h3>Details</h3><table cellspacing='0' cellpadding='3'>{meta_rows}</table>
@@ -134,13 +91,13 @@ def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str]) -
     writer.setTitle(f"DermTriage case report {rec.patient_id}")
     writer.setCreator("DermTriage")
     doc = QTextDocument()
-    img = load_scaled(rec.path, QSize(1200, 1200))
-    heat = not img.isNull() and rec.status == "ok" and bool(rec.attention)
+    img, _ = load_scaled(rec.path, QSize(1200, 1200))
+    heat = not img.isNull() and rec.result.ok and bool(rec.result.attention)
     if not img.isNull():
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:case-image"), img)
     if heat:
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:case-heatmap"),
-                        with_heatmap(img, rec.attention))
+                        with_heatmap(img, rec.result.attention))
     doc.setHtml(report_html(rec, class_names, not img.isNull(), heat))
     doc.print_(writer)
     if not Path(path).is_file() or Path(path).stat().st_size == 0:

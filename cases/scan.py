@@ -1,4 +1,4 @@
-"""`python main.py scan DIR --out results.csv`: the headless folder scan, on the same runner as the GUI."""
+"""`dermtriage scan DIR --out results.csv`: the headless folder scan, on the window's walker and runner."""
 
 from __future__ import annotations
 
@@ -9,21 +9,15 @@ import sys
 import time
 from pathlib import Path
 
+from cases.job import ScanJob
 from inference.card import DEFAULT_MODEL
 from inference.errors import ModelError
-from inference.image import is_image_path
-from inference.result import CSV_COLUMNS
-from inference.runner import BatchRunner
+from inference.result import csv_columns
 from inference.session import DEFAULT_THREADS, Model
 
 
-def list_images(folder: Path, recursive: bool) -> list[Path]:
-    pattern = folder.rglob("*") if recursive else folder.glob("*")
-    return sorted(p for p in pattern if p.is_file() and is_image_path(p))
-
-
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="main.py scan", description="Classify every image in a folder (offline).")
+    ap = argparse.ArgumentParser(prog="dermtriage scan", description="Classify every image in a folder (offline).")
     ap.add_argument("folder", type=Path)
     ap.add_argument("--out", type=Path, required=True, help="CSV file to write (JSON lines with --json)")
     ap.add_argument("--model", default=DEFAULT_MODEL, help="shipped model name or path to its .json card")
@@ -45,29 +39,29 @@ def run_scan(argv: list[str]) -> int:
     except ModelError as exc:
         print(f"error: model unusable: {exc}", file=sys.stderr)
         return 3
-    paths = list_images(args.folder, args.recursive)
     if args.out.parent and not args.out.parent.exists():
         print(f"error: output folder {args.out.parent} does not exist", file=sys.stderr)
         return 2
-    runner = BatchRunner(model, batch_size=args.batch_size)
-    counts = {"ok": 0, "rejected": 0, "error": 0}
+    job = ScanJob(model, [args.folder], recursive=args.recursive, batch_size=args.batch_size)
+    items = job.list_items()
+    summary, codes = job.summary, model.card.codes
     t0 = time.perf_counter()
     bar = None
     if not args.quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(paths), unit="img", file=sys.stderr, desc=f"scan ({model.name} {model.version})")
+        bar = tqdm(total=len(items), unit="img", file=sys.stderr, desc=f"scan ({model.name} {model.version})")
     try:
         with open(args.out, "w", newline="", encoding="utf-8") as fh:
-            writer = None if args.json else csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\n")
+            writer = None if args.json else csv.DictWriter(fh, fieldnames=csv_columns(codes), lineterminator="\n")
             if writer:
                 writer.writeheader()
-            for res in runner.run(paths):
-                counts[res.status] += 1
+            for _item, res in job.results(items):
+                summary.count_status(res.status)
                 if writer:
-                    writer.writerow(res.csv_row())
+                    writer.writerow(res.csv_row(codes))
                 else:
-                    fh.write(json.dumps({**res.csv_row(), "model": model.name, "model_version": model.version,
+                    fh.write(json.dumps({**res.csv_row(codes), "model": model.name, "model_version": model.version,
                                          "sha256": res.sha256}) + "\n")
                 if bar:
                     bar.update(1)
@@ -75,7 +69,8 @@ def run_scan(argv: list[str]) -> int:
         if bar:
             bar.close()
     dt = time.perf_counter() - t0
-    print(f"scanned {len(paths)} images in {dt:.1f}s ({len(paths) / dt if dt else 0:.0f}/s): "
-          f"{counts['ok']} ok, {counts['rejected']} cannot assess, {counts['error']} errors -> {args.out}",
+    skipped = f"; {summary.skipped_non_images} non-image file(s) skipped" if summary.skipped_non_images else ""
+    print(f"scanned {len(items)} images in {dt:.1f}s ({len(items) / dt if dt else 0:.0f}/s): "
+          f"{summary.ok} ok, {summary.rejected} cannot assess, {summary.error} errors -> {args.out}{skipped}",
           file=sys.stderr)
     return 0

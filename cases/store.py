@@ -15,15 +15,16 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
+from cases.vocab import Review
 from inference.result import Result
+from inference.vocab import Priority, Status, StrEnum
 
 DB_NAME = "dermtriage.sqlite3"
 DATA_DIR_ENV = "DERMTRIAGE_DATA_DIR"
-REVIEW_STATUSES = ("new", "reviewed", "referred", "dismissed")
 
 # Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -110,77 +111,76 @@ def current_user() -> str:
         return "unknown"
 
 
+# Result fields kept in the results table (path and sha256 belong to the case), and how their values
+# are stored: JSON text for containers, the plain value otherwise. Rows are mapped by column name, so a
+# field added to Result needs a migration adding its column and nothing else.
+RESULT_COLUMNS = tuple(f.name for f in fields(Result) if f.name not in ("path", "sha256"))
+_JSON_COLUMNS = frozenset({"probabilities", "quality", "warnings", "attention"})
+_ENUM_COLUMNS = {"status": Status, "priority": Priority}
+
+
 @dataclass
 class CaseRecord:
-    """One queue row: the case plus its latest result (what the table and the case panel show)."""
+    """One queue row: the case (who, which file, the clinician's review and note) and its latest Result."""
 
     id: int
     patient_id: str
     path: str
     sha256: str | None
     added: str
-    review_status: str = "new"
+    result: Result
+    review_status: Review = Review.NEW
     note: str = ""
-    status: str = "error"
-    message: str = ""
-    probabilities: dict[str, float] | None = None
-    top_class: str | None = None
-    top_name: str | None = None
-    malignant_score: float | None = None
-    priority: str | None = None
-    priority_rule: str = ""
-    quality: dict[str, float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    model_name: str = ""
-    model_version: str = ""
-    width: int | None = None
-    height: int | None = None
-    decode_ms: float | None = None
-    preprocess_ms: float | None = None
-    inference_ms: float | None = None
-    analysed: str = ""
-    attention: list[list[float]] | None = None
+    analysed: str = ""  # when the latest result was stored
 
     @property
     def file_name(self) -> str:
         return Path(self.path).name
 
-    def to_result(self) -> Result:
-        """Back to the inference Result, so exports use exactly the scan command's CSV columns.
 
-        Every Result field has a namesake here, so a field added to both needs no edit in this method.
-        """
-        values = {f.name: getattr(self, f.name) for f in fields(Result)}
-        values.update(quality=dict(self.quality), warnings=list(self.warnings))
-        return Result(**values)
+class Ingest(StrEnum):
+    """What happened to one finished image: a new case, an updated one, or a duplicate left alone."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True)
 class IngestOutcome:
-    """What happened to one finished image: a new case, an updated one, or a duplicate left alone."""
-
     record: CaseRecord | None
-    kind: str  # "added" / "updated" / "duplicate"
+    kind: Ingest
 
 
-_SELECT = """
-SELECT c.id, c.patient_id, c.path, c.sha256, c.added, c.review_status, c.note,
-       r.status, r.message, r.probabilities, r.top_class, r.top_name, r.malignant_score, r.priority,
-       r.priority_rule, r.quality, r.warnings, r.model_name, r.model_version, r.width, r.height,
-       r.decode_ms, r.preprocess_ms, r.inference_ms, r.created, r.attention
-FROM cases c LEFT JOIN results r ON r.id = (SELECT MAX(id) FROM results WHERE case_id = c.id)
-"""
+_SELECT = (
+    "SELECT c.id, c.patient_id, c.path, c.sha256, c.added, c.review_status, c.note, r.created AS analysed, "
+    + ", ".join(f"r.{name}" for name in RESULT_COLUMNS)
+    + " FROM cases c LEFT JOIN results r ON r.id = (SELECT MAX(id) FROM results WHERE case_id = c.id)"
+)
+
+
+def _encode(name: str, value: object) -> object:
+    if value is None:
+        return None
+    if name in _JSON_COLUMNS:
+        return json.dumps(value)
+    return str(value) if name in _ENUM_COLUMNS else value
+
+
+def _decode(name: str, value: object) -> object:
+    if name in _JSON_COLUMNS:
+        return json.loads(str(value))
+    return _ENUM_COLUMNS[name](value) if name in _ENUM_COLUMNS else value
 
 
 def _record(row: sqlite3.Row) -> CaseRecord:
-    return CaseRecord(
-        id=row[0], patient_id=row[1], path=row[2], sha256=row[3], added=row[4], review_status=row[5],
-        note=row[6], status=row[7] or "error", message=row[8] or "",
-        probabilities=json.loads(row[9]) if row[9] else None, top_class=row[10], top_name=row[11],
-        malignant_score=row[12], priority=row[13], priority_rule=row[14] or "",
-        quality=json.loads(row[15] or "{}"), warnings=json.loads(row[16] or "[]"), model_name=row[17] or "",
-        model_version=row[18] or "", width=row[19], height=row[20], decode_ms=row[21], preprocess_ms=row[22],
-        inference_ms=row[23], analysed=row[24] or "", attention=json.loads(row[25]) if row[25] else None)
+    """A row of _SELECT -> CaseRecord, by column name; NULLs (no result yet) take Result's defaults."""
+    values = {name: _decode(name, row[name]) for name in RESULT_COLUMNS if row[name] is not None}
+    values.setdefault("status", Status.ERROR)
+    result = Result(path=row["path"], sha256=row["sha256"], **values)
+    return CaseRecord(id=row["id"], patient_id=row["patient_id"], path=row["path"], sha256=row["sha256"],
+                      added=row["added"], result=result, review_status=Review.parse(row["review_status"])
+                      or Review.NEW, note=row["note"], analysed=row["analysed"] or "")
 
 
 class Store:
@@ -191,6 +191,7 @@ class Store:
         self.user = current_user()
         try:
             self.conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
@@ -253,17 +254,9 @@ class Store:
                    (now_iso(), self.user, case_id, action, detail))
 
     def _insert_result(self, tx: _Tx, case_id: int, res: Result) -> None:
-        tx.execute(
-            """INSERT INTO results (case_id, model_name, model_version, status, probabilities, top_class,
-               top_name, malignant_score, priority, priority_rule, quality, warnings, message, width, height,
-               decode_ms, preprocess_ms, inference_ms, created, attention)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (case_id, res.model_name, res.model_version, res.status,
-             json.dumps(res.probabilities) if res.probabilities else None, res.top_class, res.top_name,
-             res.malignant_score, res.priority, res.priority_rule, json.dumps(res.quality),
-             json.dumps(list(res.warnings)), res.message, res.width, res.height, res.decode_ms,
-             res.preprocess_ms, res.inference_ms, now_iso(),
-             json.dumps(res.attention) if res.attention is not None else None))
+        names = ("case_id", "created", *RESULT_COLUMNS)
+        values = (case_id, now_iso(), *(_encode(n, getattr(res, n)) for n in RESULT_COLUMNS))
+        tx.execute(f"INSERT INTO results ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
 
     def ingest(self, res: Result, patient_id: str | None = None, case_id: int | None = None,
                note: str = "") -> IngestOutcome:
@@ -275,15 +268,15 @@ class Store:
         """
         path = str(res.path)
         with self.transaction() as tx:
-            kind = "updated"
+            kind = Ingest.UPDATED
             if case_id is None:
                 row = None
                 if res.sha256:
                     row = tx.execute(
                         "SELECT id, removed FROM cases WHERE sha256 = ?", (res.sha256,)
                     ).fetchone()
-                    if row and not row[1]:
-                        return IngestOutcome(None, "duplicate")
+                    if row and not row["removed"]:
+                        return IngestOutcome(None, Ingest.DUPLICATE)
                 if row is None:
                     row = tx.execute("SELECT id, removed FROM cases WHERE sha256 IS NULL AND path = ? "
                                      "ORDER BY id DESC LIMIT 1", (path,)).fetchone()
@@ -292,11 +285,11 @@ class Store:
                         "INSERT INTO cases (patient_id, path, sha256, added, note) VALUES (?, ?, ?, ?, ?)",
                         (patient_id or "", path, res.sha256, now_iso(), note),
                     )
-                    case_id, kind = int(cur.lastrowid), "added"
+                    case_id, kind = int(cur.lastrowid), Ingest.ADDED
                     self._audit(tx, case_id, "added", path)
                 else:
-                    case_id = int(row[0])
-                    if row[1]:
+                    case_id = int(row["id"])
+                    if row["removed"]:
                         self._audit(tx, case_id, "re-added", path)
                     else:
                         self._audit(tx, case_id, "retried", path)
@@ -313,10 +306,11 @@ class Store:
     def set_patient_id(self, case_id: int, patient_id: str) -> None:
         self._update(case_id, "patient_id", patient_id.strip(), "case ID set")
 
-    def set_review_status(self, case_id: int, status: str) -> None:
-        if status not in REVIEW_STATUSES:
+    def set_review_status(self, case_id: int, status: Review | str) -> None:
+        review = Review.parse(status)
+        if review is None:
             raise ValueError(f"unknown review status {status!r}")
-        self._update(case_id, "review_status", status, "review status")
+        self._update(case_id, "review_status", review.value, "review status")
 
     def set_note(self, case_id: int, note: str) -> None:
         self._update(case_id, "note", note, "note edited", detail=f"{len(note)} characters")

@@ -1,4 +1,4 @@
-"""`python main.py scan` as a user runs it: a real process, a folder of real and broken images."""
+"""`main.py scan` as a user runs it: a real process, a folder of real and broken images."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import sys
 import pytest
 
 from inference.card import DEFAULT_MODEL
-from inference.result import CSV_COLUMNS
 from tests.conftest import ROOT
-from tests.csv_contract import ok_rows
+from tests.csv_contract import CSV_COLUMNS, ok_rows
 
 
 def scan(*args: str) -> subprocess.CompletedProcess:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from gui.workers import ScanItem
+from cases.job import ScanItem
 from inference.resources import samples_dir
 
 INDEX = "samples.json"

@@ -1,0 +1,120 @@
+"""The clinician's commands on cases: review, re-analyse, remove, reveal, and the exports (CSV, PDF).
+
+Every command that takes a path also accepts it as an argument, so tests and scripts run the real code
+without a file dialog. Exports default to the Documents folder: never next to the originals, never
+into the install folder.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QStandardPaths, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+
+from cases.export_csv import export_csv
+from cases.job import ScanItem
+from cases.store import CaseRecord, Store
+from cases.vocab import Review
+from gui.queue_model import QueueModel
+from gui.queue_panel import QueuePanel
+from gui.report import export_pdf
+from inference.card import ModelCard
+
+
+class CaseCommands(QObject):
+    """Acts on the current or selected cases of `queue`; results go to the store and the status bar.
+    `casesRemoved()` after cases left the queue."""
+
+    casesRemoved = Signal()
+
+    def __init__(self, window: QMainWindow, queue: QueuePanel, model: QueueModel, store: Store,
+                 card: Callable[[], ModelCard | None], reanalyse: Callable[[list[ScanItem]], bool]) -> None:
+        super().__init__(window)
+        self.window, self.queue, self.model, self.store = window, queue, model, store
+        self.card, self.reanalyse = card, reanalyse
+
+    def _status(self, text: str, ms: int) -> None:
+        self.window.statusBar().showMessage(text, ms)
+
+    def current_record(self) -> CaseRecord | None:
+        cid = self.queue.current_case_id()
+        return self.model.record(cid) if cid is not None else None
+
+    # ---- the clinician's actions on cases ----------------------------------------------------------
+    def set_review(self, status: Review) -> None:
+        ids = self.queue.selected_case_ids()
+        current = self.queue.current_case_id()
+        for cid in ids or ([current] if current is not None else []):
+            self.model.set_review(cid, status)
+
+    def reanalyse_selected(self) -> None:
+        recs = [self.model.record(c) for c in self.queue.selected_case_ids()]
+        items = [ScanItem(r.path, r.patient_id, case_id=r.id) for r in recs if r is not None]
+        if items:
+            self.reanalyse(items)
+
+    def remove_selected(self) -> None:
+        ids = self.queue.selected_case_ids()
+        if not ids:
+            return
+        answer = QMessageBox.question(self.window, "Remove from queue", f"Remove {len(ids)} case(s) from the "
+                                      "queue?\nThey stay in the database and in the audit log.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.model.remove(ids)
+            self.casesRemoved.emit()
+
+    def reveal_file(self) -> None:
+        rec = self.current_record()
+        if rec is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(rec.path).parent)))
+
+    # ---- exports -----------------------------------------------------------------------------------
+    def _save_path(self, title: str, name: str, filt: str) -> str:
+        docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        path, _ = QFileDialog.getSaveFileName(self.window, title, str(Path(docs) / name), filt)
+        return path
+
+    def export_csv(self, path: str | None = None, selected: bool = False) -> int:
+        """The queue as shown (or the selection) to CSV; returns the number of rows written."""
+        ids = self.queue.selected_case_ids() if selected else self.queue.visible_case_ids()
+        if not ids:
+            self._status("Nothing to export.", 5000)
+            return 0
+        path = path or self._save_path("Export to CSV", "dermtriage_queue.csv", "CSV files (*.csv)")
+        if not path:
+            return 0
+        recs = [r for r in (self.model.record(i) for i in ids) if r is not None]
+        card = self.card()
+        try:
+            n = export_csv(recs, path, card.codes if card else None)
+        except OSError as exc:
+            QMessageBox.warning(self.window, "Export failed", f"The CSV could not be written:\n{exc}")
+            return 0
+        self.store.record_export([r.id for r in recs], f"csv {path}")
+        self._status(f"Exported {n} case(s) to {path}", 8000)
+        return n
+
+    def export_report(self, path: str | None = None) -> bool:
+        """The selected case as a PDF report."""
+        rec = self.current_record()
+        if rec is None:
+            self._status("Select a case to export its report.", 5000)
+            return False
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in (rec.patient_id or "case"))
+        default = f"dermtriage_{safe}_{Path(rec.path).stem}.pdf"
+        path = path or self._save_path("Case report", default, "PDF files (*.pdf)")
+        if not path:
+            return False
+        card = self.card()
+        try:
+            export_pdf(rec, path, {c.code: c.name for c in card.classes} if card else {})
+        except OSError as exc:
+            QMessageBox.warning(self.window, "Export failed", html.escape(str(exc)))
+            return False
+        self.store.record_export([rec.id], f"pdf {path}")
+        self._status(f"Report written to {path}", 8000)
+        return True
