@@ -1,6 +1,7 @@
 """DermTriage from a source checkout (and PyInstaller's entry script): the same as the `dermtriage` command.
 
-`main.py` (no arguments) starts the app; `main.py scan DIR --out FILE`; `main.py --selftest`.
+`main.py [FILES_OR_FOLDERS...]` starts the app (and scans them); `main.py scan DIR --out FILE`;
+`main.py --selftest`; `main.py --help`.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -50,6 +50,7 @@ class ScanSummary:
     updated: int = 0
     duplicates: int = 0
     skipped_non_images: int = 0
+    unreadable_folders: list[str] = field(default_factory=list)  # sub-folders os.walk could not list
     ok: int = 0
     rejected: int = 0
     error: int = 0
@@ -70,14 +71,31 @@ class ScanSummary:
             self.error += 1
 
 
-def default_patient_id(path: str | Path) -> str:
-    """Per-patient folders are the common layout in clinics, so the parent folder names the case."""
-    return Path(path).parent.name
+def default_patient_id(path: str | Path, root: str | Path | None = None) -> str:
+    """The case ID an image gets from where it sits: the per-patient sub-folder of the scanned `root`
+    (root/P001/img.jpg and root/P001/visit2/img.jpg -> "P001"), otherwise none ("" shows as Unassigned):
+    a flat folder or a Downloads folder must not make every image one patient."""
+    if root is None:
+        return ""
+    try:
+        parts = Path(path).relative_to(root).parts
+    except ValueError:
+        return ""
+    return parts[0] if len(parts) > 1 else ""
 
 
-def walk_files(folder: Path, recursive: bool = True, cancel: threading.Event | None = None) -> Iterator[Path]:
-    """Files of `folder` (and of its sub-folders when `recursive`) in a stable order; hidden folders skipped."""
-    for root, dirs, files in os.walk(folder):
+def walk_files(folder: Path, recursive: bool = True, cancel: threading.Event | None = None,
+               unreadable: list[str] | None = None) -> Iterator[Path]:
+    """Files of `folder` (and of its sub-folders when `recursive`) in a stable order; hidden folders skipped.
+
+    Folders that cannot be listed (permissions) are appended to `unreadable`, so they are counted, not
+    silently dropped."""
+
+    def on_error(exc: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append(str(exc.filename) if exc.filename else str(exc))
+
+    for root, dirs, files in os.walk(folder, onerror=on_error):
         if cancel is not None and cancel.is_set():
             return
         dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
@@ -86,7 +104,7 @@ def walk_files(folder: Path, recursive: bool = True, cancel: threading.Event | N
 
 
 def collect_images(sources: Iterable[str | Path], cancel: threading.Event | None = None,
-                   recursive: bool = True) -> tuple[list[ScanItem], int]:
+                   recursive: bool = True, unreadable: list[str] | None = None) -> tuple[list[ScanItem], int]:
     """Files and folders -> image items in a stable order, plus the count of skipped files.
 
     Hidden files (`.DS_Store`) are ignored silently; any other non-image file is counted so the user
@@ -97,7 +115,7 @@ def collect_images(sources: Iterable[str | Path], cancel: threading.Event | None
     skipped = 0
     for src in sources:
         p = Path(src)
-        files = walk_files(p, recursive, cancel) if p.is_dir() else [p]
+        files = walk_files(p, recursive, cancel, unreadable) if p.is_dir() else [p]
         for f in files:
             if f.name.startswith("."):
                 continue
@@ -107,7 +125,7 @@ def collect_images(sources: Iterable[str | Path], cancel: threading.Event | None
             key = os.path.abspath(f)
             if key not in seen:
                 seen.add(key)
-                items.append(ScanItem(key, default_patient_id(key)))
+                items.append(ScanItem(key, default_patient_id(key, os.path.abspath(p)) if p.is_dir() else ""))
     return items, skipped
 
 
@@ -141,8 +159,8 @@ class ScanJob:
     def list_items(self) -> list[ScanItem]:
         items = list(self.items)
         if self.sources:
-            found, self.summary.skipped_non_images = collect_images(self.sources, self.cancel_event,
-                                                                    self.recursive)
+            found, self.summary.skipped_non_images = collect_images(
+                self.sources, self.cancel_event, self.recursive, self.summary.unreadable_folders)
             items += found
         self.summary.total = len(items)
         return items
@@ -184,7 +202,7 @@ class ScanJob:
             listener.on_listed(summary.total, summary.skipped_non_images)
             store = Store(db_path)
             for item, res in self.results(items, progress=on_progress):
-                outcome = store.ingest(res, patient_id=item.patient_id or default_patient_id(res.path),
+                outcome = store.ingest(res, patient_id=item.patient_id or "",
                                        case_id=item.case_id, note=item.note)
                 if outcome.kind == Ingest.DUPLICATE:
                     summary.duplicates += 1

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
+import os
+import sqlite3
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from cases.job import ScanJob
+from cases.policy import PolicyFileError, policy_thresholds, read_policy_file, read_store_override
+from cases.store import DATA_DIR_ENV, DB_NAME
 from inference.card import DEFAULT_MODEL
 from inference.errors import ModelError
+from inference.paths import display_path
 from inference.result import csv_columns
 from inference.session import DEFAULT_THREADS, Model
 
@@ -26,7 +33,41 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="ONNX Runtime intra-op threads")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    ap.add_argument("--policy", type=Path, metavar="FILE",
+                    help="triage policy file exported from the app (Settings > Export policy); default: the "
+                         "policy stored in the app's database (DERMTRIAGE_DATA_DIR), else the model card's")
     return ap
+
+
+def store_path_without_creating() -> Path:
+    """Where the window keeps its database (as `cases.store.data_dir`, but a scan creates no folder)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override) / DB_NAME
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("DermTriage", "DermTriage")) / DB_NAME
+
+
+def apply_policy(model: Model, policy_file: Path | None) -> str:
+    """Give the runner the triage policy the window uses: the file's, else the app store's, else the card's.
+    Returns a problem to report (and stop on), or "" with the policy in force printed to stderr."""
+    card = model.card
+    try:
+        if policy_file is not None:
+            override, source = read_policy_file(policy_file, card), f"policy file {policy_file}"
+        else:
+            db = store_path_without_creating()
+            override, source = read_store_override(db, card), f"the app's database {db}"
+    except PolicyFileError as exc:
+        return str(exc)
+    except sqlite3.Error as exc:
+        return f"cannot read the triage policy from the app's database: {exc} (use --policy FILE)"
+    model.card = dataclasses.replace(card, thresholds=policy_thresholds(card, override))
+    thr = model.card.thresholds
+    origin = f"clinic setting from {source}" if override is not None else "model card"
+    print(f"triage policy: {thr.kind}, urgent {thr.urgent:.2%}, soon {thr.soon:.2%} ({origin})", file=sys.stderr)
+    return ""
 
 
 def run_scan(argv: list[str]) -> int:
@@ -34,13 +75,23 @@ def run_scan(argv: list[str]) -> int:
     if not args.folder.is_dir():
         print(f"error: {args.folder} is not a folder", file=sys.stderr)
         return 2
+    try:  # --out first: a scan of 10,000 images must not end in "cannot write"
+        out = AtomicOutput(args.out)
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         model = Model.load(args.model, threads=args.threads)
     except ModelError as exc:
+        out.discard()
         print(f"error: model unusable: {exc}", file=sys.stderr)
         return 3
-    if args.out.parent and not args.out.parent.exists():
-        print(f"error: output folder {args.out.parent} does not exist", file=sys.stderr)
+    if model.binding_warning:
+        print(f"warning: {model.binding_warning}", file=sys.stderr)
+    problem = apply_policy(model, args.policy)
+    if problem:
+        out.discard()
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     job = ScanJob(model, [args.folder], recursive=args.recursive, batch_size=args.batch_size)
     items = job.list_items()
@@ -51,26 +102,100 @@ def run_scan(argv: list[str]) -> int:
         from tqdm import tqdm
 
         bar = tqdm(total=len(items), unit="img", file=sys.stderr, desc=f"scan ({model.name} {model.version})")
+    written = 0
     try:
-        with open(args.out, "w", newline="", encoding="utf-8") as fh:
-            writer = None if args.json else csv.DictWriter(fh, fieldnames=csv_columns(codes), lineterminator="\n")
+        fh = out.file
+        writer = None if args.json else csv.DictWriter(fh, fieldnames=csv_columns(codes), lineterminator="\n")
+        if writer:
+            writer.writeheader()
+        for _item, res in job.results(items):
+            summary.count_status(res.status)
             if writer:
-                writer.writeheader()
-            for _item, res in job.results(items):
-                summary.count_status(res.status)
-                if writer:
-                    writer.writerow(res.csv_row(codes))
-                else:
-                    fh.write(json.dumps({**res.csv_row(codes), "model": model.name, "model_version": model.version,
-                                         "sha256": res.sha256}) + "\n")
-                if bar:
-                    bar.update(1)
+                writer.writerow(res.csv_row(codes))
+            else:
+                fh.write(json.dumps({**res.csv_row(codes), "model": model.name, "model_version": model.version,
+                                     "sha256": res.sha256}) + "\n")
+            written += 1
+            if bar:
+                bar.update(1)
+        out.commit()
+    except OSError as exc:
+        out.discard()
+        print(f"\nerror: cannot write {display_path(args.out)}: {exc.strerror or exc}; nothing was written there "
+              f"({written} of {len(items)} rows were ready)", file=sys.stderr)
+        return 4
+    except BaseException:  # Ctrl+C or a bug: never leave half a file where the user asked for results
+        out.discard()
+        raise
     finally:
         if bar:
             bar.close()
     dt = time.perf_counter() - t0
     skipped = f"; {summary.skipped_non_images} non-image file(s) skipped" if summary.skipped_non_images else ""
+    if summary.unreadable_folders:
+        skipped += f"; {len(summary.unreadable_folders)} folder(s) could not be read: " + ", ".join(
+            display_path(f, escape=True) for f in summary.unreadable_folders[:5])
     print(f"scanned {len(items)} images in {dt:.1f}s ({len(items) / dt if dt else 0:.0f}/s): "
-          f"{summary.ok} ok, {summary.rejected} cannot assess, {summary.error} errors -> {args.out}{skipped}",
-          file=sys.stderr)
+          f"{summary.ok} ok, {summary.rejected} cannot assess, {summary.error} errors -> "
+          f"{display_path(args.out)}{skipped}", file=sys.stderr)
     return 0
+
+
+class OutputError(Exception):
+    """`--out` cannot be written; said before anything is scanned."""
+
+
+class AtomicOutput:
+    """`--out` written to a hidden temporary file beside it and renamed over it at the end.
+
+    Creating the temporary file is the validation (a folder, a missing or read-only folder, a full disk
+    all fail here, before the scan); a write error later leaves the old file (if any) untouched.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if path.is_dir():
+            raise OutputError(f"--out {display_path(path)} is a folder; give a file name")
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise OutputError(f"output folder {display_path(parent)} does not exist")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise OutputError(f"--out {display_path(path)} exists and is read-only")
+        self.tmp: Path | None = None
+        if path.exists() and not path.is_file():  # /dev/stdout, a pipe: written as it goes
+            try:
+                self.file = open(path, "w", newline="", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+            except OSError as exc:
+                raise OutputError(f"cannot write {display_path(path)}: {exc.strerror or exc}") from exc
+            return
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {display_path(parent)}: {exc.strerror or exc}") from exc
+        self.tmp = Path(tmp)
+        # Text the CSV module cannot encode (a stray surrogate in a message) is escaped, never fatal.
+        self.file = open(fd, "w", newline="", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+
+    def commit(self) -> None:
+        self.file.flush()
+        if self.tmp is None:
+            self.file.close()
+            return
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.chmod(self.tmp, 0o666 & ~_umask())
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        try:
+            self.file.close()
+        except OSError:
+            pass
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

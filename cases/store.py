@@ -10,6 +10,7 @@ worker writes.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import sqlite3
@@ -18,8 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
 from cases.vocab import Review
+from inference.paths import display_path
 from inference.result import Result
 from inference.vocab import Priority, Status, StrEnum
 
@@ -79,12 +82,106 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE cases ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;",
     # v3: the predicted class's activation map (JSON rows), for the viewer's "where the model looked".
     "ALTER TABLE results ADD COLUMN attention TEXT;",
+    # v4: the triage policy (rule + thresholds) per model name and version, append-only: the latest row of
+    # a model is in force; NULL thresholds mean "the model card's". Every change is also in the audit log.
+    """
+    CREATE TABLE policy (
+        id INTEGER PRIMARY KEY,
+        model_name TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        rule TEXT NOT NULL DEFAULT '',
+        urgent REAL,
+        soon REAL,
+        set_at TEXT NOT NULL,
+        set_by TEXT NOT NULL
+    );
+    CREATE INDEX policy_model ON policy(model_name, model_version, id);
+    """,
+    # v5 (issue 12): the audit log hash-chained: each entry carries the hash of the one before, its own hash
+    # (over id, time, user, case, action and the detail's sha256) and the detail's sha256 (so a purge can
+    # blank a detail without breaking the chain). Entries written before v5 have NULL hashes.
+    """
+    ALTER TABLE audit ADD COLUMN detail_sha256 TEXT;
+    ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+    ALTER TABLE audit ADD COLUMN hash TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class _Releasable(Protocol):
+    def release(self) -> None: ...
+
+
 class StoreError(Exception):
     """The database cannot be opened or is from a newer version of the app."""
+
+
+class StoreWriteError(StoreError):
+    """A write failed (read-only folder or window, full disk, I/O error); nothing of it was stored."""
+
+
+def describe_write_error(exc: BaseException) -> str:
+    """sqlite3's words -> what the user can act on."""
+    text = str(exc)
+    low = text.lower()
+    if "full" in low:
+        return "the disk is full: free some space, then edit again"
+    if "readonly" in low or "read-only" in low:
+        return "the data folder is read-only: nothing can be saved"
+    if "locked" in low or "busy" in low:
+        return "the database is busy (another DermTriage window is writing): try again"
+    if "disk i/o" in low:
+        return "the disk reported an I/O error"
+    return text
+
+
+PURGED = "[purged]"  # what a purge leaves of an audit entry's detail
+GENESIS = "0" * 64
+AUDIT_TRIGGERS = ("audit_no_update", "audit_no_delete")
+_AUDIT_NO_UPDATE = ("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+                    "BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END")
+
+
+def audit_entry_hash(prev_hash: str, entry_id: int, at: str, user: str, case_id: int | None, action: str,
+                     detail_sha256: str) -> str:
+    text = json.dumps([prev_hash, entry_id, at, user, case_id, action, detail_sha256], separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def verify_audit_chain(conn: sqlite3.Connection) -> list[str]:
+    """Problems with the audit log: a missing append-only trigger, an entry changed, removed or inserted
+    (the hash chain), a detail changed. Empty when the log is intact."""
+    problems = []
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for trig in AUDIT_TRIGGERS:
+        if trig not in names:
+            problems.append(f"the audit log's protection {trig} was removed")
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(audit)")}
+    if "hash" not in cols:
+        return problems
+    prev, chained = GENESIS, False
+    for r in conn.execute("SELECT id, at, user, case_id, action, detail, detail_sha256, prev_hash, hash "
+                          "FROM audit ORDER BY id"):
+        entry_id, at, user, case_id, action, detail, dsha, prev_hash, own = r
+        if own is None:
+            if chained:
+                problems.append(f"audit entry {entry_id} has no hash (written around the app)")
+                break
+            continue
+        chained = True
+        if prev_hash != prev or own != audit_entry_hash(prev, entry_id, at, user, case_id, action, dsha or ""):
+            problems.append(f"the audit log was changed at entry {entry_id} (hash chain broken)")
+            break
+        if detail != PURGED and text_sha256(detail) != dsha:
+            problems.append(f"audit entry {entry_id}'s detail was changed")
+            break
+        prev = own
+    return problems
 
 
 def data_dir() -> Path:
@@ -96,8 +193,25 @@ def data_dir() -> Path:
         from platformdirs import user_data_dir
 
         path = Path(user_data_dir("DermTriage", "DermTriage"))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StoreError(f"cannot create the data folder {path}: {exc.strerror or exc}. Set {DATA_DIR_ENV} to a "
+                         "folder you can write to.") from exc
+    private(path, 0o700)
     return path
+
+
+def private(path: Path, mode: int) -> None:
+    """Case data is patient data: the data folder 0700, database files 0600 (only when we own them)."""
+    if os.name != "posix":
+        return
+    try:
+        st = path.stat()
+        if st.st_uid == os.getuid() and (st.st_mode & 0o777) != mode:
+            os.chmod(path, mode)
+    except OSError:
+        pass
 
 
 def now_iso() -> str:
@@ -135,7 +249,12 @@ class CaseRecord:
 
     @property
     def file_name(self) -> str:
-        return Path(self.path).name
+        """The file's name as text the window can show (undecodable bytes as U+FFFD)."""
+        return display_path(Path(self.path).name)
+
+    @property
+    def display_path(self) -> str:
+        return display_path(self.path)
 
 
 class Ingest(StrEnum):
@@ -159,6 +278,21 @@ _SELECT = (
 )
 
 
+def path_to_db(path: str) -> str | bytes:
+    """A path as stored: text, or (for a name that is not valid UTF-8, surrogate-escaped by Python) the
+    file system's bytes as a BLOB, so the exact file can be opened again. SQLite cannot store the
+    surrogates as text (the GUI batch used to stop there)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+
+
+def path_from_db(value: str | bytes) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
 def _encode(name: str, value: object) -> object:
     if value is None:
         return None
@@ -177,8 +311,9 @@ def _record(row: sqlite3.Row) -> CaseRecord:
     """A row of _SELECT -> CaseRecord, by column name; NULLs (no result yet) take Result's defaults."""
     values = {name: _decode(name, row[name]) for name in RESULT_COLUMNS if row[name] is not None}
     values.setdefault("status", Status.ERROR)
-    result = Result(path=row["path"], sha256=row["sha256"], **values)
-    return CaseRecord(id=row["id"], patient_id=row["patient_id"], path=row["path"], sha256=row["sha256"],
+    path = path_from_db(row["path"])
+    result = Result(path=path, sha256=row["sha256"], **values)
+    return CaseRecord(id=row["id"], patient_id=row["patient_id"], path=path, sha256=row["sha256"],
                       added=row["added"], result=result, review_status=Review.parse(row["review_status"])
                       or Review.NEW, note=row["note"], analysed=row["analysed"] or "")
 
@@ -186,18 +321,30 @@ def _record(row: sqlite3.Row) -> CaseRecord:
 class Store:
     """One connection to the case database; open one per thread."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, read_only: str = "") -> None:
+        """`read_only`: why this connection must not write ("" for a normal one). A read-only store opens
+        the file with mode=ro and answers every write with StoreWriteError naming that reason."""
         self.path = Path(path) if path else data_dir() / DB_NAME
         self.user = current_user()
+        self.read_only = read_only
+        self.lock: _Releasable | None = None  # the data folder's instance lock (cases.storage), released on close
         try:
-            self.conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
+            if read_only:
+                uri = self.path.absolute().as_uri() + "?mode=ro"
+                self.conn = sqlite3.connect(uri, uri=True, timeout=10.0, isolation_level=None)
+            else:
+                self.conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
+            if not read_only:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the case database {self.path}: {exc}") from exc
+        if not read_only:
+            for suffix in ("", "-wal", "-shm"):
+                private(Path(f"{self.path}{suffix}"), 0o600)
 
     @property
     def schema_version(self) -> int:
@@ -208,6 +355,9 @@ class Store:
         if version > SCHEMA_VERSION:
             raise StoreError(f"the case database {self.path} was written by a newer DermTriage "
                              f"(schema {version} > {SCHEMA_VERSION}); update the app")
+        if self.read_only and version < SCHEMA_VERSION:
+            raise StoreError(f"the case database {self.path} needs an upgrade, which a read-only window cannot "
+                             "do; open it once in a window that can write")
         for target in range(version + 1, SCHEMA_VERSION + 1):
             with self.transaction() as cur:
                 cur.executescript_in_tx(MIGRATIONS[target - 1])
@@ -215,17 +365,42 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[_Tx]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
+
+        A write that cannot happen (read-only window or folder, full disk, I/O error) raises StoreWriteError
+        with words for the user; nothing of the transaction is kept, so the caller keeps the edit."""
+        if self.read_only:
+            raise StoreWriteError(f"this window is read-only ({self.read_only}): nothing can be saved")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreWriteError(describe_write_error(exc)) from exc
         try:
             yield _Tx(self.conn)
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if isinstance(exc, sqlite3.OperationalError):
+                raise StoreWriteError(describe_write_error(exc)) from exc
             raise
-        self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise StoreWriteError(describe_write_error(exc)) from exc
 
     def close(self) -> None:
         self.conn.close()
+        if self.lock is not None:
+            lock, self.lock = self.lock, None
+            lock.release()
 
     # ---- reading ---------------------------------------------------------------------------------
     def load_cases(self) -> list[CaseRecord]:
@@ -250,8 +425,49 @@ class Store:
 
     # ---- writing ---------------------------------------------------------------------------------
     def _audit(self, tx: _Tx, case_id: int | None, action: str, detail: str = "") -> None:
-        tx.execute("INSERT INTO audit (at, user, case_id, action, detail) VALUES (?, ?, ?, ?, ?)",
-                   (now_iso(), self.user, case_id, action, detail))
+        """Append one entry, chained to the one before (verify_audit_chain checks the chain at start)."""
+        at, detail = now_iso(), display_path(detail, escape=True)
+        last = tx.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        prev = last["hash"] if last is not None and last["hash"] else GENESIS
+        entry_id = (last["id"] if last is not None else 0) + 1
+        dsha = text_sha256(detail)
+        tx.execute("INSERT INTO audit (id, at, user, case_id, action, detail, detail_sha256, prev_hash, hash) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (entry_id, at, self.user, case_id, action, detail, dsha, prev,
+                    audit_entry_hash(prev, entry_id, at, self.user, case_id, action, dsha)))
+
+    def verify_audit(self) -> list[str]:
+        return verify_audit_chain(self.conn)
+
+    def quick_check(self) -> list[str]:
+        """PRAGMA quick_check: [] when the database file is sound."""
+        rows = [str(r[0]) for r in self.conn.execute("PRAGMA quick_check").fetchall()]
+        return [] if rows == ["ok"] else rows
+
+    def purge_cases(self, case_ids: Iterable[int]) -> int:
+        """Delete cases for real: their rows, results and notes; the details of their audit entries are
+        blanked (the hash chain stays verifiable); one audit entry records the purge without patient data;
+        VACUUM then rewrites the file so the deleted pages are gone. Returns the number purged.
+        Backups still hold the old data until `cases.storage.refresh_backups` replaces them."""
+        ids = sorted({int(c) for c in case_ids})
+        if not ids:
+            return 0
+        marks = ", ".join("?" * len(ids))
+        with self.transaction() as tx:
+            n = tx.execute(f"SELECT COUNT(*) FROM cases WHERE id IN ({marks})", tuple(ids)).fetchone()[0]
+            tx.execute(f"DELETE FROM results WHERE case_id IN ({marks})", tuple(ids))
+            tx.execute(f"DELETE FROM cases WHERE id IN ({marks})", tuple(ids))
+            tx.execute("DROP TRIGGER IF EXISTS audit_no_update")
+            tx.execute(f"UPDATE audit SET detail = ? WHERE case_id IN ({marks})", (PURGED, *ids))
+            tx.execute(_AUDIT_NO_UPDATE)
+            self._audit(tx, None, "purged", f"{n} case(s)")
+        try:
+            self.conn.execute("VACUUM")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            raise StoreWriteError(f"the cases were deleted, but the file could not be compacted: "
+                                  f"{describe_write_error(exc)}") from exc
+        return int(n)
 
     def _insert_result(self, tx: _Tx, case_id: int, res: Result) -> None:
         names = ("case_id", "created", *RESULT_COLUMNS)
@@ -266,7 +482,9 @@ class Store:
         (a removed case comes back to the queue), and a file that had no readable content before (an
         error row, no hash) is retried in place rather than queued again.
         """
-        path = str(res.path)
+        path = path_to_db(str(res.path))
+        patient_id = display_path(patient_id or "", escape=True)  # a folder name that is not UTF-8
+        shown = display_path(str(res.path), escape=True)
         with self.transaction() as tx:
             kind = Ingest.UPDATED
             if case_id is None:
@@ -286,13 +504,13 @@ class Store:
                         (patient_id or "", path, res.sha256, now_iso(), note),
                     )
                     case_id, kind = int(cur.lastrowid), Ingest.ADDED
-                    self._audit(tx, case_id, "added", path)
+                    self._audit(tx, case_id, "added", shown)
                 else:
                     case_id = int(row["id"])
                     if row["removed"]:
-                        self._audit(tx, case_id, "re-added", path)
+                        self._audit(tx, case_id, "re-added", shown)
                     else:
-                        self._audit(tx, case_id, "retried", path)
+                        self._audit(tx, case_id, "retried", shown)
             else:
                 self._audit(tx, case_id, "re-analysed", f"{res.model_name} {res.model_version}")
             tx.execute("UPDATE cases SET path = ?, removed = 0 WHERE id = ?", (path, case_id))
@@ -330,6 +548,31 @@ class Store:
         with self.transaction() as tx:
             for cid in case_ids:
                 self._audit(tx, cid, "exported", what)
+
+    # ---- the triage policy (cases.policy decides what it means) ------------------------------------
+    def policy_overrides(self) -> dict[tuple[str, str], tuple[float, float]]:
+        """(model name, version) -> the clinic's (urgent, soon) in force; models following their card are absent."""
+        return read_policy_overrides(self.conn)
+
+    def set_policy(self, model_name: str, model_version: str, rule: str,
+                   thresholds: tuple[float, float] | None, detail: str) -> None:
+        """Record the policy now in force for one model (None: back to the card's), audited with `detail`."""
+        urgent, soon = thresholds if thresholds is not None else (None, None)
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO policy (model_name, model_version, rule, urgent, soon, set_at, set_by) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (model_name, model_version, rule, urgent, soon, now_iso(), self.user))
+            self._audit(tx, None, "policy changed", detail)
+
+
+def read_policy_overrides(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[float, float]]:
+    """The latest policy row of every model, from any connection (`dermtriage scan` opens one read-only)."""
+    rows = conn.execute(
+        "SELECT p.model_name, p.model_version, p.urgent, p.soon FROM policy p WHERE p.id = "
+        "(SELECT MAX(id) FROM policy q WHERE q.model_name = p.model_name AND q.model_version = p.model_version)"
+    ).fetchall()
+    return {(str(r[0]), str(r[1])): (float(r[2]), float(r[3])) for r in rows
+            if r[2] is not None and r[3] is not None}
 
 
 class _Tx:

@@ -1,8 +1,29 @@
-"""`dermtriage` (and `python main.py`): the app (default), `scan DIR --out FILE`, or `--selftest`."""
+"""`dermtriage` (and `python main.py`): the app (default, optionally with files/folders to scan),
+`scan DIR --out FILE`, or `--selftest`. `--help` works without a display: nothing here imports Qt
+before the arguments are parsed.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+EPILOG = """commands:
+  dermtriage [FILES_OR_FOLDERS ...]   open the window and queue these images (folders recursively)
+  dermtriage scan FOLDER --out FILE   classify a folder without a window (see `dermtriage scan --help`)
+  dermtriage --selftest               load every shipped model and check the bundled samples
+
+For research use; not a medical device; does not replace a clinician's diagnosis."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="dermtriage", description="DermTriage: offline triage of dermoscopic skin-lesion images.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("paths", nargs="*", metavar="FILE_OR_FOLDER",
+                    help="images or folders to scan when the window opens")
+    ap.add_argument("--selftest", action="store_true", help="check every shipped model and exit")
+    return ap
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -11,10 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         from cases.scan import run_scan
 
         return run_scan(argv[1:])
-    if "--selftest" in argv:
+    # Unknown options (Qt's own, e.g. -platform offscreen) are left to QApplication.
+    args, qt_args = build_parser().parse_known_args(argv)
+    if args.selftest:
         from inference.selftest import run_selftest
 
         return run_selftest()
     from gui.app import run_app
 
-    return run_app(argv)
+    return run_app(qt_args, paths=args.paths)

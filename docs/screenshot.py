@@ -1,5 +1,8 @@
 """Take docs/screenshot.png: the app after scanning ~20 real full-size HAM10000 images.
 
+`--size 1024x700` sets the window size (the README shows 1024x700, 1366x768 and 1920x1080); the
+window's first-start notice is dismissed beforehand unless `--notice` asks for it.
+
 Run under a virtual display (`xvfb-run -a .venv/bin/python docs/screenshot.py`) or headless
 (`QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshot.py`). Everything the app writes (its
 database, its settings, the per-patient copies of the images) goes to a temporary folder; the user's
@@ -53,7 +56,13 @@ def main() -> int:
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--theme", default="light", choices=["system", "light", "dark"])
     ap.add_argument("--heatmap", action="store_true", help="show the viewer's activation-map overlay")
+    ap.add_argument("--size", default="1600x960", help="window size WIDTHxHEIGHT (default 1600x960)")
+    ap.add_argument("--notice", action="store_true", help="keep the first-start intended-use notice")
+    ap.add_argument("--group", action="store_true",
+                    help="images in per-patient folders of 3, the queue grouped by case ID (View > Group)")
+    ap.add_argument("--compare", type=Path, help="also save the compare dialog (two images of one patient) here")
     args = ap.parse_args()
+    width, height = (int(v) for v in args.size.lower().split("x"))
 
     tmp = Path(tempfile.mkdtemp(prefix="dermtriage-screenshot-"))
     sys.path.insert(0, str(ROOT))
@@ -62,14 +71,21 @@ def main() -> int:
 
     app = isolated_app(tmp)
     apply_theme(app, args.theme)
+    if not args.notice:
+        from PySide6.QtCore import QSettings
+
+        from gui.settings import AppSettings
+
+        QSettings().setValue(AppSettings.NOTICE_SEEN, True)
     try:
         # Per-patient folders, as a clinic would have them: the folder name becomes the case ID.
         cases = tmp / "cases"
-        for lesion, img in pick_images(args.count):
-            (cases / lesion).mkdir(parents=True, exist_ok=True)
-            shutil.copy2(img, cases / lesion / img.name)
+        for i, (lesion, img) in enumerate(pick_images(args.count)):
+            folder = cases / (f"PT-{1001 + i // 3}" if args.group or args.compare else lesion)
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(img, folder / img.name)
         window = create_main_window()
-        window.resize(1600, 960)
+        window.resize(width, height)
         window.show()
         if window.state.model is None:
             print(f"model not loaded: {window.state.error}", file=sys.stderr)
@@ -86,7 +102,24 @@ def main() -> int:
             wait(app, lambda: window.viewer.viewer.has_image, 20)
             if args.heatmap:
                 window.act.heatmap.trigger()
+            if args.group:
+                window.act.group.trigger()
+                window.queue.select_case(target.id)
             wait(app, lambda: False, 1.0)  # thumbnails and layout settle
+            if args.compare:
+                pair = [r for r in recs if r.patient_id == target.patient_id][:2]
+                from gui.dialogs.compare import CompareDialog
+
+                dlg = CompareDialog(pair, window)
+                dlg.resize(1100, 560)
+                dlg.show()
+                wait(app, lambda: all(v.has_image for v in dlg.viewers), 20)
+                dlg.viewers[0].zoom_in()
+                dlg.viewers[0].zoom_in()
+                wait(app, lambda: False, 0.5)
+                dlg.grab().save(str(args.compare))
+                print(f"wrote {args.compare}")
+                dlg.close()
         args.out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(args.out)):
             print(f"could not write {args.out}", file=sys.stderr)

@@ -35,12 +35,16 @@ class WindowActions:
         self.settings = make("Se&ttings…", SK.Preferences)
         self.quit = make("&Quit", SK.Quit)
         self.next = make("&Next case", ["Alt+Down", "Ctrl+J"])
+        self.next_unreviewed = make("Next &unreviewed", "N", "The next case (in the order shown) still marked new")
         self.prev = make("&Previous case", ["Alt+Up", "Ctrl+K"])
         self.rerun = make("Re-&analyse selected", "Ctrl+R",
                           "Run the current model (and thresholds) again on the selected cases")
         self.remove = make("Remove selected from queue", SK.Delete,
                            "Hide from the queue; the database and the audit log keep them")
         self.reveal = make("Show file in folder")
+        self.set_case_id = make("Set &case ID…", "Ctrl+I", "Give every selected case one case ID (patient)")
+        self.compare = make("&Compare two images…", "Ctrl+Shift+C",
+                            "Two selected images of one lesion side by side, zoom and pan together")
         self.cancel = make("Cancel scan", "Ctrl+.")
         self.zoom_in = make("Zoom in", ["Ctrl++", "Ctrl+="])
         self.zoom_out = make("Zoom out", "Ctrl+-")
@@ -49,8 +53,12 @@ class WindowActions:
         self.heatmap = make("Show &heat map", ["Ctrl+H"],
                             "Where the evidence for the top class lay (models with activation maps); H in the viewer")
         self.filter = make("Filter queue", SK.Find)
+        self.group = make("&Group by case ID", "Ctrl+G", "Patients: one collapsible group per case ID, "
+                          "under its worst priority")
+        self.group.setCheckable(True)
         self.shortcuts = make("&Keyboard shortcuts", "F1")
         self.about = make("&About DermTriage and the model")
+        self.intended_use = make("&Intended use and limitations")
         # Ctrl+1..4: new / reviewed / referred / dismissed, in Review's order.
         self.review: list[QAction] = [make(f"Mark {r}", f"Ctrl+{r.rank + 1}") for r in Review]
 
@@ -72,10 +80,11 @@ class WindowActions:
         return {
             "&File": [self.open, self.scan, self.samples, None, self.export_csv, self.export_selected, self.report,
                       None, self.settings, None, self.quit],
-            "&Case": [self.next, self.prev, None, *self.review, None, self.rerun, self.remove,
-                      self.reveal, None, self.cancel],
-            "&View": [self.zoom_in, self.zoom_out, self.fit, self.actual, self.heatmap, None, self.filter],
-            "&Help": [self.shortcuts, self.about],
+            "&Case": [self.next, self.prev, self.next_unreviewed, None, *self.review, None, self.set_case_id,
+                      self.compare, None, self.rerun, self.remove, self.reveal, None, self.cancel],
+            "&View": [self.zoom_in, self.zoom_out, self.fit, self.actual, self.heatmap, None, self.filter,
+                      self.group],
+            "&Help": [self.intended_use, self.shortcuts, self.about],
         }
 
     def toolbar(self) -> list[QAction | None]:

@@ -16,7 +16,8 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from cases.store import DB_NAME, Store, StoreError, data_dir
+from cases.store import StoreError, data_dir
+from gui.dialogs.recovery import Chooser, DialogChooser, open_data_folder
 from gui.icons import app_icon
 from gui.main_window import MainWindow
 from gui.settings import AppSettings, load_model
@@ -67,11 +68,25 @@ def configure_app(app: QApplication) -> None:
     app.setWindowIcon(app_icon())
 
 
-def create_main_window(settings: AppSettings | None = None, db_path: Path | None = None) -> MainWindow:
-    """Open the store (user data folder, or DERMTRIAGE_DATA_DIR), load the model, build the window."""
+class StartCancelled(StoreError):
+    """The user chose Quit in a start-up dialog (another window has the folder, a damaged database)."""
+
+
+def create_main_window(settings: AppSettings | None = None, db_path: Path | None = None,
+                       chooser: Chooser | None = None) -> MainWindow:
+    """Open the data folder safely (user data folder, or DERMTRIAGE_DATA_DIR; gui/dialogs/recovery.py: the
+    instance lock, the health check, backups), load the model, build the window.
+
+    `chooser` answers "another window has this folder" and "the database is damaged" (dialogs by default).
+    Problems found at start (audit log, backup) are in `window.storage_warnings`."""
     settings = settings or AppSettings(QSettings())
-    store = Store(db_path or data_dir() / DB_NAME)
-    return MainWindow(settings, store, load_model(settings))
+    folder = Path(db_path).parent if db_path else data_dir()
+    opened = open_data_folder(folder, chooser or DialogChooser())
+    if opened is None:
+        raise StartCancelled("")
+    window = MainWindow(settings, opened.store, load_model(settings, opened.store))
+    window.storage_warnings = opened.warnings
+    return window
 
 
 def isolated_app(tmp: Path) -> QApplication:
@@ -87,7 +102,9 @@ def isolated_app(tmp: Path) -> QApplication:
     return app
 
 
-def run_app(argv: list[str]) -> int:
+def run_app(argv: list[str], paths: list[str] | None = None) -> int:
+    """The window; `paths` (files or folders from the command line, "Open with", a drop on the app's
+    icon) are queued once it is shown."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication([sys.argv[0], *argv])
@@ -96,10 +113,22 @@ def run_app(argv: list[str]) -> int:
     apply_theme(app, settings.theme)
     try:
         window = create_main_window(settings)
+    except StartCancelled:
+        return 0
     except StoreError as exc:
         QMessageBox.critical(None, "DermTriage cannot start", str(exc))
         return 2
     window.show()
+    if window.storage_warnings:
+        QTimer.singleShot(0, lambda: QMessageBox.warning(window, "DermTriage: check the data folder",
+                                                         "\n\n".join(window.storage_warnings)))
+    if paths:
+        QTimer.singleShot(0, lambda: window.open_paths(paths))
     if os.environ.get(PROBE_ENV) == "1":
         QTimer.singleShot(0, lambda: _startup_probe(app))
+    return _event_loop(app, window)
+
+
+def _event_loop(app: QApplication, window: MainWindow) -> int:
+    """The event loop (a seam: tests drive the real start-up from the command line up to this point)."""
     return app.exec()

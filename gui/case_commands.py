@@ -11,14 +11,16 @@ import html
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, QUrl, Signal
+from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
 from cases.export_csv import export_csv
 from cases.job import ScanItem
 from cases.store import CaseRecord, Store
 from cases.vocab import Review
+from gui.dialogs.compare import CompareDialog
+from gui.dialogs.settings_dialog import documents_dir
 from gui.queue_model import QueueModel
 from gui.queue_panel import QueuePanel
 from gui.report import export_pdf
@@ -51,6 +53,33 @@ class CaseCommands(QObject):
         for cid in ids or ([current] if current is not None else []):
             self.model.set_review(cid, status)
 
+    def set_case_id_selected(self, text: str | None = None) -> int:
+        """One case ID for every selected case (None: ask); returns how many cases changed."""
+        ids = self.queue.selected_case_ids()
+        if not ids:
+            self._status("Select the cases to give a case ID.", 5000)
+            return 0
+        if text is None:
+            first = self.model.record(ids[0])
+            text, ok = QInputDialog.getText(self.window, "Set case ID", f"Case ID for {len(ids)} selected case(s):",
+                                            text=first.patient_id if first else "")
+            if not ok:
+                return 0
+        changed = sum(self.model.set_patient_id(cid, text) for cid in ids)
+        self._status(f"Case ID set on {changed} case(s).", 5000)
+        return changed
+
+    def compare_selected(self) -> CompareDialog | None:
+        """Two selected images side by side (the usual case: two visits of one lesion)."""
+        recs = [r for r in (self.model.record(c) for c in self.queue.selected_case_ids()) if r is not None]
+        if len(recs) != 2:
+            QMessageBox.information(self.window, "Compare images",
+                                    "Select exactly two images (Ctrl+click), e.g. two visits of one lesion.")
+            return None
+        dlg = CompareDialog(recs, self.window)
+        dlg.show()
+        return dlg
+
     def reanalyse_selected(self) -> None:
         recs = [self.model.record(c) for c in self.queue.selected_case_ids()]
         items = [ScanItem(r.path, r.patient_id, case_id=r.id) for r in recs if r is not None]
@@ -61,11 +90,22 @@ class CaseCommands(QObject):
         ids = self.queue.selected_case_ids()
         if not ids:
             return
-        answer = QMessageBox.question(self.window, "Remove from queue", f"Remove {len(ids)} case(s) from the "
-                                      "queue?\nThey stay in the database and in the audit log.")
-        if answer == QMessageBox.StandardButton.Yes:
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.window, "Remove from queue",
+            f"Remove {len(ids)} case(s) from the queue?\n\nYes: they stay in the database and in the audit "
+            "log.\nDiscard: delete them for good (purge: case, results, note and thumbnail; the database is "
+            "compacted and the backups replaced; the audit log keeps only that a purge happened).",
+            buttons.Yes | buttons.Discard | buttons.No, buttons.No)
+        if answer == buttons.Yes:
             self.model.remove(ids)
             self.casesRemoved.emit()
+        elif answer == buttons.Discard:
+            sure = QMessageBox.warning(self.window, "Delete permanently",
+                                       f"Delete {len(ids)} case(s) permanently? This cannot be undone.",
+                                       buttons.Yes | buttons.Cancel, buttons.Cancel)
+            if sure == buttons.Yes and self.model.purge(ids):
+                self.casesRemoved.emit()
 
     def reveal_file(self) -> None:
         rec = self.current_record()
@@ -74,8 +114,8 @@ class CaseCommands(QObject):
 
     # ---- exports -----------------------------------------------------------------------------------
     def _save_path(self, title: str, name: str, filt: str) -> str:
-        docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        path, _ = QFileDialog.getSaveFileName(self.window, title, str(Path(docs) / name), filt)
+        """Always starts in Documents (created, or home): never in the originals' folder."""
+        path, _ = QFileDialog.getSaveFileName(self.window, title, str(documents_dir() / name), filt)
         return path
 
     def export_csv(self, path: str | None = None, selected: bool = False) -> int:

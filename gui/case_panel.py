@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from cases.policy import triage_state
 from cases.store import CaseRecord
-from cases.vocab import DISCLAIMER, Review
+from cases.vocab import DISCLAIMER, UNASSIGNED, Review
 from gui.icons import priority_pixmap
 from gui.queue_model import format_added
 from inference.result import Result
@@ -186,6 +186,8 @@ class CasePanel(QScrollArea):
         self._note_timer.setInterval(NOTE_SAVE_MS)
         self._note_timer.timeout.connect(self.save_note)
         self._loading = False
+        self._unsaved: dict[int, str] = {}  # notes the store refused (read-only, disk full): kept, retried
+        self._save_failed = False
         self.show_case(None)
 
     def set_model_info(self, class_names: dict[str, str], malignant: tuple[str, ...]) -> None:
@@ -209,7 +211,7 @@ class CasePanel(QScrollArea):
             self.note.setPlainText("")
             self._loading = False
             return
-        self.title.setText(f"{rec.patient_id or '(no case ID)'}  ·  {rec.file_name}")
+        self.title.setText(f"{rec.patient_id or UNASSIGNED}  ·  {rec.file_name}")
         size = f"  ·  {rec.result.width}×{rec.result.height} px" if rec.result.width and rec.result.height else ""
         self.subtitle.setText(f"Added {format_added(rec.added)}{size}")
         self.subtitle.setToolTip(rec.path)
@@ -232,9 +234,11 @@ class CasePanel(QScrollArea):
         self.quality.setToolTip(self._quality_scores(res) if res.quality else "")
         self.details.setText(self._details_text(rec))
         self.review.setCurrentIndex(rec.review_status.rank)
-        if self.note.toPlainText() != rec.note:
-            self.note.setPlainText(rec.note)
-        self.note_state.setText("")
+        kept = self._unsaved.get(rec.id)
+        note = rec.note if kept is None else kept
+        if self.note.toPlainText() != note:
+            self.note.setPlainText(note)
+        self.note_state.setText("" if kept is None else "Editing…")  # an unsaved note is retried
         self._loading = False
 
     def _class_label(self, code: str) -> str:
@@ -293,5 +297,24 @@ class CasePanel(QScrollArea):
         if self._note_timer.isActive() or self.note_state.text() == "Editing…":
             self._note_timer.stop()
             if self.case_id is not None:
-                self.noteChanged.emit(self.case_id, self.note.toPlainText())
-                self.note_state.setText("Note saved")
+                text = self.note.toPlainText()
+                self._save_failed = False
+                self.noteChanged.emit(self.case_id, text)  # the store's answer arrives in show_write_error
+                if self._save_failed:
+                    self._unsaved[self.case_id] = text
+                else:
+                    self._unsaved.pop(self.case_id, None)
+                    self.note_state.setText("Note saved")
+                    self.note_state.setStyleSheet("")
+
+    def show_write_error(self, what: str, message: str) -> None:
+        """A write the store refused, said beside the edit; a note stays in the editor and is retried."""
+        self._save_failed = what == "note"
+        self.note_state.setText(f"⚠ {what.capitalize()} NOT saved: {message}."
+                                + (" Your text is kept here and saved once this is fixed." if what == "note" else ""))
+        self.note_state.setStyleSheet("color: #c62828; font-weight: 600;")
+        self.note_state.setVisible(self.case_id is not None)
+
+    @property
+    def unsaved_notes(self) -> dict[int, str]:
+        return dict(self._unsaved)

@@ -46,3 +46,15 @@ def with_heatmap(image: QImage, attention: list[list[float]]) -> QImage:
     painter.drawImage(0, 0, attention_layer(attention, out.size()))
     painter.end()
     return out
+
+
+def legend_image(width: int = 600, height: int = 24) -> QImage:
+    """The colour scale of `attention_image` (low evidence left, the image's most right) over light grey,
+    at the viewer's opacity: the PDF report's legend."""
+    out = QImage(width, height, QImage.Format.Format_ARGB32)
+    out.fill(QColor("#d9d9d9"))
+    painter = QPainter(out)
+    painter.setOpacity(OVERLAY_OPACITY)
+    painter.drawImage(0, 0, attention_layer([[i / 63 for i in range(64)]], out.size()))
+    painter.end()
+    return out

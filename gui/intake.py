@@ -21,6 +21,7 @@ from gui.widgets import ScanProgress
 from inference.image import IMAGE_SUFFIXES
 from inference.session import Model
 
+RECENT_MAX = 8
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 
 
@@ -55,6 +56,12 @@ class Intake(QObject):
         if self.model() is None:
             self._status("No model is loaded: images cannot be analysed.", 8000)
             return False
+        read_only = getattr(self.controller, "read_only", "")
+        if read_only:
+            self._status(f"This window is read-only ({read_only}): images cannot be added.", 15000)
+            return False
+        if sources:
+            self.remember(list(sources))
         return self.controller.start(sources or [], items or [])
 
     def _start_dir(self) -> str:
@@ -69,11 +76,30 @@ class Intake(QObject):
             self.settings.qs.setValue(AppSettings.LAST_DIR, str(Path(files[0]).parent))
             self.start_scan(files)
 
-    def scan_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Scan folder (sub-folders too)", self._start_dir())
-        if folder:
-            self.settings.qs.setValue(AppSettings.LAST_DIR, folder)
-            self.start_scan([folder])
+    def scan_folder(self, folder: str | None = None) -> bool:
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self.window, "Scan folder (sub-folders too)", self._start_dir())
+        if not folder:
+            return False
+        self.settings.qs.setValue(AppSettings.LAST_DIR, folder)
+        return self.start_scan([folder])
+
+    # ---- recent folders (File > Recent folders) ----------------------------------------------------
+    def recent_folders(self) -> list[str]:
+        value = self.settings.qs.value(AppSettings.RECENT, [])
+        items = [value] if isinstance(value, str) else list(value or [])
+        return [str(v) for v in items if v]
+
+    def remember(self, sources: list[str | Path]) -> None:
+        """Folders scanned (and the folders of files opened) go to the top of the recent list."""
+        recent = self.recent_folders()
+        for src in sources:
+            p = Path(src)
+            folder = str(p if p.is_dir() else p.parent)
+            if folder in recent:
+                recent.remove(folder)
+            recent.insert(0, folder)
+        self.settings.qs.setValue(AppSettings.RECENT, recent[:RECENT_MAX])
 
     def open_samples(self) -> None:
         model = self.model()

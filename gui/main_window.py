@@ -14,13 +14,16 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEve
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from cases.job import ScanItem
+from cases.policy import triage_state
 from cases.samples import attribution_text, load_samples
 from cases.store import CaseRecord, Store
-from cases.vocab import Review
+from cases.vocab import UNASSIGNED, Review
+from gui import storage_ui
 from gui.actions import WindowActions
 from gui.case_commands import CaseCommands
 from gui.case_panel import CasePanel
 from gui.dialogs.about import AboutDialog
+from gui.dialogs.intended_use import IntendedUseDialog, IntendedUseNotice
 from gui.dialogs.settings_dialog import SettingsDialog
 from gui.dialogs.shortcuts import ShortcutsDialog
 from gui.icons import app_icon
@@ -31,7 +34,7 @@ from gui.scan_controller import ScanController
 from gui.settings import AppSettings, ModelState, load_model
 from gui.theme import apply_theme
 from gui.viewer import ViewerPanel
-from gui.widgets import ErrorBanner, ScanProgress
+from gui.widgets import DropOverlay, ErrorBanner, ScanProgress
 from inference.card import ModelCard
 
 
@@ -58,6 +61,10 @@ class MainWindow(QMainWindow):
             w.setAcceptDrops(False)
         self.banner = ErrorBanner()
         self.banner.button.clicked.connect(self.open_settings)
+        self.notice = IntendedUseNotice()
+        self.notice.readMore.connect(self.show_intended_use)
+        self.notice.dismissed.connect(lambda: settings.qs.setValue(AppSettings.NOTICE_SEEN, True))
+        self.notice.setVisible(str(settings.qs.value(AppSettings.NOTICE_SEEN, "false")).lower() != "true")
         self._layout()
         self._make_status_bar()
         self.intake = Intake(self, self.controller, settings, self.progress, self.act.cancel,
@@ -75,6 +82,7 @@ class MainWindow(QMainWindow):
         self.controller.finished.connect(self._update_status)
         self.cases.casesRemoved.connect(lambda: self.show_case(-1))
 
+        self.queue_model.policy = model_state.policy
         self.queue_model.reset(store.load_cases())
         self._apply_model_state()
         self.resize(1600, 960)
@@ -82,27 +90,39 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         splitter = settings.bytes_value(AppSettings.STATE)
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
+        self._splitter_placed = splitter is not None and self.splitter.restoreState(splitter)
+        self.splitter.splitterMoved.connect(self._save_splitter)
+        storage_ui.install(self)  # write errors at the point of the edit; a read-only window
 
     # ---- building ----------------------------------------------------------------------------------
     def _layout(self) -> None:
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        for i, (w, stretch) in enumerate(((self.queue, 5), (self.viewer, 4), (self.case_panel, 0))):
+        # Minimum widths keep every pane usable from 1024 px up (the queue's priority and P(malignant)
+        # columns come first; the case panel never shrinks to a sliver); none collapses to nothing.
+        self.queue.setMinimumWidth(300)
+        self.viewer.setMinimumWidth(240)
+        self.case_panel.setMinimumWidth(280)
+        for i, (w, stretch) in enumerate(((self.queue, 4), (self.viewer, 5), (self.case_panel, 0))):
             self.splitter.addWidget(w)
             self.splitter.setStretchFactor(i, stretch)
-        self.splitter.setSizes([900, 360, 340])
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([560, 700, 340])
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(6, 6, 6, 0)
         lay.addWidget(self.banner)
+        lay.addWidget(self.notice)
         lay.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        self.drop_overlay = DropOverlay(central)
         bar = self.menuBar()
         for title, actions in self.act.menus().items():
             menu = bar.addMenu(title)
             for action in actions:
                 menu.addSeparator() if action is None else menu.addAction(action)
+                if action is self.act.samples:
+                    self.recent_menu = menu.addMenu("&Recent folders")
+                    self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         tb = self.addToolBar("Main")
         tb.setObjectName("mainToolbar")
         tb.setMovable(False)
@@ -127,6 +147,9 @@ class MainWindow(QMainWindow):
             (a.export_selected, lambda: self.cases.export_csv(selected=True)),
             (a.report, lambda: self.cases.export_report()), (a.settings, self.open_settings), (a.quit, self.close),
             (a.next, lambda: self.queue.step(1)), (a.prev, lambda: self.queue.step(-1)),
+            (a.next_unreviewed, self.next_unreviewed), (a.set_case_id, lambda: self.cases.set_case_id_selected()),
+            (a.compare, self.cases.compare_selected), (a.intended_use, self.show_intended_use),
+            (a.group, self.queue.set_grouped),
             (a.rerun, self.cases.reanalyse_selected), (a.remove, self.cases.remove_selected),
             (a.reveal, self.cases.reveal_file), (a.cancel, self.controller.cancel), (a.zoom_in, viewer.zoom_in),
             (a.zoom_out, viewer.zoom_out), (a.fit, viewer.fit), (a.actual, viewer.actual_size),
@@ -161,10 +184,33 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def reload_model(self) -> None:
-        """Apply changed model settings (name, threads, thresholds); never while a scan runs."""
+        """Apply changed model settings (name, threads, triage policy); never while a scan runs. The queue
+        is re-prioritised at once from the stored probabilities."""
         if not self.controller.busy:
-            self.state = load_model(self.settings)
+            self.state = load_model(self.settings, self.store)
+            changed = self.queue_model.set_policy(self.state.policy)
             self._apply_model_state()
+            current = self.queue.current_case_id()
+            if current is not None:
+                self.show_case(current, reload_image=False)
+            self.statusBar().showMessage(f"Triage policy applied: {changed} case(s) changed priority.", 10000)
+
+    def showEvent(self, event) -> None:  # noqa: ANN001 - QShowEvent
+        super().showEvent(event)
+        if not self._splitter_placed:  # first start: share the width out (later: the user's own split)
+            self._splitter_placed = True
+            self.place_splitter()
+
+    def place_splitter(self) -> None:
+        """Queue about 38-42%, case panel about 26% (at least their minimums), the image the rest."""
+        total = max(self.splitter.width(), self.width() - 20)
+        share = 0.42 if total >= 1800 else 0.38  # a wide screen shows every column of the queue
+        queue = max(self.queue.minimumWidth(), min(int(total * share), 820))
+        panel = max(self.case_panel.minimumWidth(), min(int(total * 0.26), 420))
+        self.splitter.setSizes([queue, max(self.viewer.minimumWidth(), total - queue - panel), panel])
+
+    def _save_splitter(self) -> None:
+        self.settings.qs.setValue(AppSettings.STATE, self.splitter.saveState())
 
     def _update_status(self) -> None:
         st = self.state
@@ -182,11 +228,34 @@ class MainWindow(QMainWindow):
     def start_scan(self, sources: list[str | Path] | None = None, items: list[ScanItem] | None = None) -> bool:
         return self.intake.start_scan(sources, items)
 
+    def open_paths(self, paths: list[str | Path]) -> bool:
+        """Files and folders from the command line (or "Open with"): queue those that exist, say which not."""
+        found = [str(Path(p).resolve()) for p in paths if Path(p).exists()]
+        missing = [str(p) for p in paths if not Path(p).exists()]
+        if missing:
+            self.statusBar().showMessage(f"Not found: {', '.join(missing)}", 15000)
+        return bool(found) and self.start_scan(found)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        folders = self.intake.recent_folders()
+        for folder in folders:
+            action = self.recent_menu.addAction(folder)
+            action.setEnabled(Path(folder).is_dir() and self.state.model is not None)
+            action.triggered.connect(lambda _c=False, f=folder: self.intake.scan_folder(f))
+        if not folders:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self.state.model is not None and local_paths(event.mimeData()):
             event.acceptProposedAction()
+            self.drop_overlay.show_over(self.centralWidget())
         else:
             event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: ANN001 - QDragLeaveEvent
+        self.drop_overlay.hide()
+        super().dragLeaveEvent(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if self.state.model is not None:
@@ -195,6 +264,7 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        self.drop_overlay.hide()
         paths = local_paths(event.mimeData())
         if paths and self.start_scan(paths):
             event.acceptProposedAction()
@@ -213,14 +283,17 @@ class MainWindow(QMainWindow):
         self.case_panel.show_case(rec)
         attention = rec.result.attention if rec and rec.result.ok else None
         if reload_image or rec is None:
-            caption = f"{rec.patient_id} · {rec.file_name}" if rec else ""
-            self.viewer.show_case(rec.path if rec else None, caption, attention)
+            caption = f"{rec.patient_id or UNASSIGNED} · {rec.file_name}" if rec else ""
+            self.viewer.show_case(rec.path if rec else None, caption, attention,
+                                  triage_state(rec.result) if rec else None)
         else:
             self.viewer.set_attention(attention)
+            self.viewer.set_badge(triage_state(rec.result))
+            self.viewer.caption.setText(f"{rec.patient_id or UNASSIGNED} · {rec.file_name}")
 
     def _case_edited(self, case_id: int) -> None:
         if case_id == self.queue.current_case_id():
-            self.case_panel.show_case(self.queue_model.record(case_id))
+            self.show_case(case_id, reload_image=False)
 
     # ---- dialogs -----------------------------------------------------------------------------------
     def about_dialog(self) -> AboutDialog:
@@ -231,11 +304,18 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         self.about_dialog().exec()
 
+    def next_unreviewed(self) -> None:
+        if not self.queue.next_unreviewed():
+            self.statusBar().showMessage("No unreviewed case left in the queue as shown.", 5000)
+
+    def show_intended_use(self) -> None:
+        IntendedUseDialog(self).exec()
+
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.actions(), self).exec()
 
     def open_settings(self) -> None:
-        dlg = SettingsDialog(self.settings, busy=self.controller.busy, parent=self)
+        dlg = SettingsDialog(self.settings, self.store, busy=self.controller.busy, parent=self)
         if dlg.exec() != SettingsDialog.DialogCode.Accepted:
             return
         dlg.apply()
@@ -248,6 +328,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save the note being typed, stop the scan thread, then close the database."""
         self.case_panel.save_note()
+        if not storage_ui.confirm_close(self):  # notes the store refused: said, copied, or stay open
+            event.ignore()
+            return
         self.controller.shutdown()
         self.queue.thumbs.shutdown()
         self.viewer.viewer.shutdown()

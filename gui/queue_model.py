@@ -17,11 +17,12 @@ from datetime import datetime
 from enum import IntEnum
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QPixmap, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QColor, QPixmap, QStandardItem, QStandardItemModel
 
-from cases.policy import triage_key, triage_state
-from cases.store import CaseRecord, Store
-from cases.vocab import Review, Triage
+from cases.policy import TriagePolicy, triage_key, triage_state
+from cases.storage import refresh_backups
+from cases.store import CaseRecord, Store, StoreError
+from cases.vocab import UNASSIGNED, Review, Triage
 from gui.icons import priority_icon
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -31,12 +32,15 @@ THUMB_LIMIT = 3000  # thumbnails kept in memory (about 10 kB each)
 
 
 class Col(IntEnum):
-    CASE_ID = 0
-    THUMB = 1
-    FILE = 2
-    TOP_CLASS = 3
-    MALIGNANT = 4
-    PRIORITY = 5
+    """Column order: what decides the referral (priority, P(malignant)) first, so a narrow pane never
+    scrolls it out of view; the class name and the dates give way first."""
+
+    PRIORITY = 0
+    MALIGNANT = 1
+    THUMB = 2
+    CASE_ID = 3
+    FILE = 4
+    TOP_CLASS = 5
     REVIEW = 6
     ADDED = 7
 
@@ -46,7 +50,8 @@ HEADERS = {
     Col.MALIGNANT: "P(malignant)", Col.PRIORITY: "Priority", Col.REVIEW: "Review", Col.ADDED: "Added",
 }
 HEADER_TIPS = {
-    Col.CASE_ID: "Patient or case identifier (double-click to edit; defaults to the image's folder name)",
+    Col.CASE_ID: "Patient or case identifier (double-click to edit; the per-patient sub-folder's name when a "
+                 "folder of such folders was scanned, otherwise Unassigned)",
     Col.MALIGNANT: "Calibrated probability of melanoma + basal cell carcinoma + actinic keratosis",
     Col.PRIORITY: "Referral priority from the model card's thresholds (or the clinic's, see Settings)",
     Col.REVIEW: "Set by the clinician: new / reviewed / referred / dismissed (double-click to change)",
@@ -80,11 +85,18 @@ def _cells(rec: CaseRecord) -> list[dict[int, object]]:
     tip = Qt.ItemDataRole.ToolTipRole
     cells: list[dict[int, object]] = [{} for _ in Col]
     cells[Col.CASE_ID] = {
-        display: rec.patient_id,
-        SORT_ROLE: rec.patient_id.lower(),
+        display: rec.patient_id or UNASSIGNED,
+        SORT_ROLE: rec.patient_id.lower() if rec.patient_id else "\uffff",  # unassigned last
         CASE_ID_ROLE: rec.id,
-        FILTER_ROLE: f"{rec.patient_id}\n{rec.file_name}\n{res.top_name or ''}\n{res.top_class or ''}",
+        # The filter box matches case ID, file, class, priority and review status ("urgent", "new").
+        FILTER_ROLE: (f"{rec.patient_id or UNASSIGNED}\n{rec.file_name}\n{res.top_name or ''}\n"
+                      f"{res.top_class or ''}\n{state.label}\n{rec.review_status.label}"),
     }
+    if not rec.patient_id:
+        cells[Col.CASE_ID][Qt.ItemDataRole.ForegroundRole] = QColor("#8a8a8a")
+        cells[Col.CASE_ID][tip] = "No case ID yet: double-click to set one, or Case > Set case ID for many rows"
+    else:
+        cells[Col.CASE_ID][Qt.ItemDataRole.ForegroundRole] = None
     priority_key = triage_key(res)  # within a priority, most suspicious first
     cells[Col.THUMB] = {SORT_ROLE: priority_key}
     cells[Col.FILE] = {display: rec.file_name, SORT_ROLE: rec.file_name.lower(), tip: rec.path}
@@ -107,6 +119,7 @@ class QueueModel(QStandardItemModel):
     """Source model: one row per case in arrival order. `caseEdited(case_id)` after an edit."""
 
     caseEdited = Signal(int)
+    writeFailed = Signal(int, str, str)  # case id (0: several), what was edited, why it was not saved
     countsChanged = Signal()
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
@@ -116,6 +129,7 @@ class QueueModel(QStandardItemModel):
         self._rows: dict[int, int] = {}
         self._thumbs: OrderedDict[int, None] = OrderedDict()  # case ids showing a thumbnail, LRU order
         self.counts: Counter[Triage] = Counter()
+        self.policy: TriagePolicy | None = None  # applied to every row (stored probabilities, no re-inference)
         for col, text in HEADERS.items():
             self.setHeaderData(col, Qt.Orientation.Horizontal, text)
             if col in HEADER_TIPS:
@@ -147,6 +161,8 @@ class QueueModel(QStandardItemModel):
         """Append new cases; refresh cases already shown (a re-analysis). The clinician's fields
         (case ID, review, note) in the queue win over the worker's copy, which may be older."""
         for rec in records:
+            if self.policy is not None:
+                self.policy.apply_record(rec)
             old = self._records.get(rec.id)
             if old is None:
                 self._rows[rec.id] = self.rowCount()
@@ -159,6 +175,23 @@ class QueueModel(QStandardItemModel):
             self._records[rec.id] = rec
             self.counts[triage_state(rec.result)] += 1
         self.countsChanged.emit()
+
+    def set_policy(self, policy: TriagePolicy | None) -> int:
+        """Re-prioritise every row under `policy` at once; returns how many rows changed priority."""
+        self.policy = policy
+        if policy is None:
+            return 0
+        changed = 0
+        for case_id, rec in self._records.items():
+            before = rec.result
+            policy.apply_record(rec)
+            if rec.result is not before:
+                changed += rec.result.priority != before.priority
+                self.counts[triage_state(before)] -= 1
+                self.counts[triage_state(rec.result)] += 1
+                self._refresh(case_id)
+        self.countsChanged.emit()
+        return changed
 
     def _refresh(self, case_id: int) -> None:
         row = self._rows[case_id]
@@ -175,17 +208,27 @@ class QueueModel(QStandardItemModel):
             return False
         text = str(value).strip()
         review = Review.parse(text)
-        if index.column() == Col.CASE_ID and text != rec.patient_id:
-            self.store.set_patient_id(rec.id, text)
-            rec.patient_id = text
-        elif index.column() == Col.REVIEW and review is not None and review != rec.review_status:
-            self.store.set_review_status(rec.id, review)
-            rec.review_status = review
-        else:
+        if index.column() == Col.CASE_ID and text == UNASSIGNED:
+            text = ""  # the placeholder left as it was in the editor
+        try:
+            if index.column() == Col.CASE_ID and text != rec.patient_id:
+                self.store.set_patient_id(rec.id, text)
+                rec.patient_id = text
+            elif index.column() == Col.REVIEW and review is not None and review != rec.review_status:
+                self.store.set_review_status(rec.id, review)
+                rec.review_status = review
+            else:
+                return False
+        except StoreError as exc:  # read-only folder or window, full disk: said where the edit was made
+            self.writeFailed.emit(rec.id, "case ID" if index.column() == Col.CASE_ID else "review status", str(exc))
             return False
         self._refresh(rec.id)
         self.caseEdited.emit(rec.id)
         return True
+
+    def set_patient_id(self, case_id: int, patient_id: str) -> bool:
+        row = self._rows.get(case_id)
+        return row is not None and self.setData(self.index(row, Col.CASE_ID), patient_id)
 
     def set_review(self, case_id: int, status: Review | str) -> bool:
         row = self._rows.get(case_id)
@@ -194,15 +237,41 @@ class QueueModel(QStandardItemModel):
     def update_note(self, case_id: int, note: str) -> None:
         rec = self._records.get(case_id)
         if rec is not None and rec.note != note:
-            self.store.set_note(case_id, note)
+            try:
+                self.store.set_note(case_id, note)
+            except StoreError as exc:
+                self.writeFailed.emit(case_id, "note", str(exc))
+                return
             rec.note = note
 
     def remove(self, case_ids: Iterable[int]) -> None:
         """Take cases out of the queue (the store keeps them and their audit trail)."""
         ids = sorted(set(case_ids) & set(self._records))
         if ids:
-            self.store.remove_cases(ids)
+            try:
+                self.store.remove_cases(ids)
+            except StoreError as exc:
+                self.writeFailed.emit(0, "removal", str(exc))
+                return
             self.reset([r for r in self._records.values() if r.id not in ids])
+
+    def purge(self, case_ids: Iterable[int]) -> bool:
+        """Delete cases for real (Store.purge_cases: rows, notes, VACUUM) and replace the backups, which
+        still hold them; their thumbnails go with their rows."""
+        ids = sorted(set(case_ids) & set(self._records))
+        if not ids:
+            return False
+        try:
+            self.store.purge_cases(ids)
+        except StoreError as exc:
+            self.writeFailed.emit(0, "purge", str(exc))
+            return False
+        try:
+            refresh_backups(self.store.path)
+        except StoreError as exc:
+            self.writeFailed.emit(0, "backup refresh after the purge", str(exc))
+        self.reset([r for r in self._records.values() if r.id not in ids])
+        return True
 
     # ---- thumbnails (set into the item once loaded, so painting stays in C++) ----------------------
     def needs_thumbnail(self, case_id: int) -> bool:

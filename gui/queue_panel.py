@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QImage, QPixmap
+from PySide6.QtGui import QAction, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,12 +23,15 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
+    QToolButton,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from cases.store import CaseRecord
 from cases.vocab import Review, Triage
+from gui.case_groups import GROUP_ROLE, GroupModel
 from gui.icons import priority_pixmap
 from gui.image_loader import THUMB_SIZE, ImageLoader
 from gui.queue_model import CASE_ID_ROLE, Col, QueueModel, QueueProxy
@@ -104,22 +107,27 @@ class QueuePanel(QWidget):
         self.proxy.setSourceModel(model)
 
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter by case ID, file name or class  (Ctrl+F)")
+        self.filter.setPlaceholderText("Filter: case ID, file, class, priority, review  (Ctrl+F)")
         self.filter.setClearButtonEnabled(True)
         self.filter.setAcceptDrops(False)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        # Counts by priority, each a filter button: click "Urgent 3" to see only those, again for all.
         self.counts = QHBoxLayout()
-        self.count_labels: dict[Triage, QLabel] = {}
+        self.counts.setSpacing(2)
+        self.count_buttons: dict[Triage, QToolButton] = {}
         for state in Triage:
-            icon = QLabel()
-            icon.setPixmap(priority_pixmap(state, 14))
-            label = QLabel()
-            label.setObjectName("counts")
-            self.counts.addWidget(icon)
-            self.counts.addWidget(label)
-            self.counts.addSpacing(8)
-            self.count_labels[state] = label
+            b = QToolButton()
+            b.setObjectName("counts")
+            b.setIcon(QIcon(priority_pixmap(state, 14)))
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            b.setAutoRaise(True)
+            b.setCheckable(True)
+            b.setToolTip(f"Show only {state.label.lower()} cases (click again for all)")
+            b.clicked.connect(lambda checked, s=state: self.filter_by_state(s if checked else None))
+            self.counts.addWidget(b)
+            self.count_buttons[state] = b
         self.counts.addStretch(1)
+        self.filter.textChanged.connect(self._sync_count_buttons)
 
         self.view = QTableView()
         self.view.setModel(self.proxy)
@@ -140,14 +148,14 @@ class QueuePanel(QWidget):
         self.view.setItemDelegateForColumn(Col.REVIEW, ReviewDelegate(self.view))
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
-        header.setStretchLastSection(False)
         header.setMinimumSectionSize(40)
-        for col, width in ((Col.CASE_ID, 100), (Col.THUMB, 60), (Col.FILE, 120), (Col.TOP_CLASS, 150),
-                           (Col.MALIGNANT, 90), (Col.PRIORITY, 128), (Col.REVIEW, 76), (Col.ADDED, 100)):
+        for col, width in ((Col.CASE_ID, 100), (Col.THUMB, 60), (Col.FILE, 120), (Col.TOP_CLASS, 140),
+                           (Col.MALIGNANT, 90), (Col.PRIORITY, 112), (Col.REVIEW, 76), (Col.ADDED, 100)):
             self.view.setColumnWidth(col, width)
         header.setSectionResizeMode(Col.THUMB, QHeaderView.ResizeMode.Fixed)
-        # The class name gives way first when the pane is narrow, so every column stays in view.
-        header.setSectionResizeMode(Col.TOP_CLASS, QHeaderView.ResizeMode.Stretch)
+        # Priority and P(malignant) come first, so a narrow pane scrolls off the class name and the dates,
+        # never them; the last column takes any spare width.
+        header.setStretchLastSection(True)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
 
         # Thumbnails for the rows in view, requested shortly after anything moves them.
@@ -166,10 +174,33 @@ class QueuePanel(QWidget):
         ):
             sig.connect(self._thumb_timer.start)
 
+        # Patients: the same queue grouped by case ID (View > Group by case ID), collapsible.
+        self.groups = GroupModel(self)
+        self.tree = QTreeView()
+        self.tree.setModel(self.groups)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setAllColumnsShowFocus(True)
+        self.tree.header().setStretchLastSection(False)
+        for col, width in enumerate((150, 90, 200, 150, 80, 110)):
+            self.tree.setColumnWidth(col, width)
+        self.tree.selectionModel().currentRowChanged.connect(self._tree_current_changed)
+        self.grouped = False
+        self._group_timer = QTimer(self)
+        self._group_timer.setSingleShot(True)
+        self._group_timer.setInterval(150)
+        self._group_timer.timeout.connect(self.rebuild_groups)
+        for sig in (self.proxy.layoutChanged, self.proxy.rowsInserted, self.proxy.rowsRemoved,
+                    self.proxy.modelReset, self.proxy.dataChanged):
+            sig.connect(lambda *_a: self._group_timer.start() if self.grouped else None)
+
         self.empty = EmptyState(empty_actions)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.view)
+        self.stack.addWidget(self.tree)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 4, 4)
@@ -205,9 +236,26 @@ class QueuePanel(QWidget):
         self._thumb_timer.start()
 
     def _update_counts(self) -> None:
-        for state, label in self.count_labels.items():
-            label.setText(f"{state.label} {self.model.counts.get(state, 0)}")
-        self.stack.setCurrentWidget(self.view if self.model.rowCount() else self.empty)
+        # Words when there is room, numbers alone when the pane is narrow (the icon and tooltip still say).
+        short = self.width() < 470
+        for state, b in self.count_buttons.items():
+            n = self.model.counts.get(state, 0)
+            b.setText(str(n) if short else f"{state.label} {n}")
+            b.setAccessibleName(f"{state.label} {n}")
+        self.stack.setCurrentWidget((self.tree if self.grouped else self.view) if self.model.rowCount()
+                                    else self.empty)
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001 - QResizeEvent
+        super().resizeEvent(event)
+        self._update_counts()
+
+    def filter_by_state(self, state: Triage | None) -> None:
+        """Show only one priority (the filter box shows the word, so the user sees why rows are missing)."""
+        self.filter.setText(state.label if state is not None else "")
+
+    def _sync_count_buttons(self, text: str) -> None:
+        for state, b in self.count_buttons.items():
+            b.setChecked(text.strip().lower() == state.label.lower())
 
     # ---- bursts ------------------------------------------------------------------------------------
     def insert_burst(self, records: list[CaseRecord]) -> None:
@@ -225,46 +273,148 @@ class QueuePanel(QWidget):
             bar.setValue(bar.value() + self.view.rowViewportPosition(anchor.row()) - anchor_y)
 
     # ---- selection ---------------------------------------------------------------------------------
+    @staticmethod
+    def case_id_at(index: QModelIndex) -> int | None:
+        """The case of any cell of a row: the id lives in the Case ID column, whichever cell was clicked."""
+        if not index.isValid():
+            return None
+        return index.siblingAtColumn(Col.CASE_ID).data(CASE_ID_ROLE)
+
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        cid = current.data(CASE_ID_ROLE) if current.isValid() else None
-        pid = previous.data(CASE_ID_ROLE) if previous.isValid() else None
+        cid, pid = self.case_id_at(current), self.case_id_at(previous)
         if cid != pid:
             self.currentCaseChanged.emit(cid if cid is not None else -1)
 
     def current_case_id(self) -> int | None:
-        idx = self.view.currentIndex()
-        return idx.data(CASE_ID_ROLE) if idx.isValid() else None
+        if self.grouped:
+            idx = self.tree.currentIndex()
+            return idx.siblingAtColumn(0).data(CASE_ID_ROLE) if idx.isValid() else None
+        return self.case_id_at(self.view.currentIndex())
 
     def selected_case_ids(self) -> list[int]:
-        rows = self.view.selectionModel().selectedRows()
+        if self.grouped:
+            ids = [i.data(CASE_ID_ROLE) for i in self.tree.selectionModel().selectedRows(0)]
+            order = {cid: k for k, cid in enumerate(self.visible_case_ids())}
+            return sorted((i for i in ids if i is not None), key=lambda c: order.get(c, 0))
+        rows = self.view.selectionModel().selectedRows(Col.CASE_ID)
         return [r.data(CASE_ID_ROLE) for r in sorted(rows, key=lambda i: i.row())]
+
+    # ---- grouping by case ID -----------------------------------------------------------------------
+    def set_grouped(self, on: bool) -> None:
+        """Switch between the flat queue and the patients tree, keeping the selected case."""
+        current = self.current_case_id()
+        self.grouped = bool(on)
+        if self.grouped:
+            self.rebuild_groups(expand_all=True)
+        self._update_counts()
+        if current is not None:
+            self.select_case(current)
+
+    def _group_order(self) -> list[int]:
+        """Case ids in the tree's order (groups, then their rows)."""
+        out = []
+        for g in range(self.groups.rowCount()):
+            head = self.groups.item(g, 0)
+            out += [head.child(r, 0).data(CASE_ID_ROLE) for r in range(head.rowCount())]
+        return out
+
+    def rebuild_groups(self, expand_all: bool = False) -> None:
+        if not self.grouped:
+            return
+        current = self.current_case_id()
+        open_groups = {self.groups.item(g, 0).data(GROUP_ROLE) for g in range(self.groups.rowCount())
+                       if self.tree.isExpanded(self.groups.index(g, 0))}
+        records = [self.model.record(cid) for cid in self.visible_case_ids()]
+        self.tree.selectionModel().blockSignals(True)
+        self.groups.rebuild([r for r in records if r is not None])
+        for g in range(self.groups.rowCount()):
+            if expand_all or self.groups.item(g, 0).data(GROUP_ROLE) in open_groups:
+                self.tree.expand(self.groups.index(g, 0))
+        self.tree.selectionModel().blockSignals(False)
+        if current is not None:
+            self._select_in_tree(current, emit=False)
+
+    def _tree_index(self, case_id: int) -> QModelIndex:
+        for g in range(self.groups.rowCount()):
+            head = self.groups.item(g, 0)
+            for r in range(head.rowCount()):
+                if head.child(r, 0).data(CASE_ID_ROLE) == case_id:
+                    return head.child(r, 0).index()
+        return QModelIndex()
+
+    def _select_in_tree(self, case_id: int, emit: bool = True) -> bool:
+        idx = self._tree_index(case_id)
+        if not idx.isValid():
+            return False
+        self.tree.expand(idx.parent())
+        sm = self.tree.selectionModel()
+        if not emit:
+            sm.blockSignals(True)
+        sm.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                           | QItemSelectionModel.SelectionFlag.Rows)
+        if not emit:
+            sm.blockSignals(False)
+        self.tree.scrollTo(idx)
+        return True
+
+    def _tree_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        cid = current.siblingAtColumn(0).data(CASE_ID_ROLE) if current.isValid() else None
+        pid = previous.siblingAtColumn(0).data(CASE_ID_ROLE) if previous.isValid() else None
+        if cid != pid:
+            self.currentCaseChanged.emit(cid if cid is not None else -1)
 
     def visible_case_ids(self) -> list[int]:
         """Case IDs in the order shown (sorted and filtered), for exports of "the queue as shown"."""
-        return [self.proxy.index(r, 0).data(CASE_ID_ROLE) for r in range(self.proxy.rowCount())]
+        return [self.proxy.index(r, Col.CASE_ID).data(CASE_ID_ROLE) for r in range(self.proxy.rowCount())]
 
     def select_case(self, case_id: int) -> bool:
+        if self.grouped:
+            return self._select_in_tree(case_id)
         row = self.model.row_of(case_id)
         if row is None:
             return False
-        idx = self.proxy.mapFromSource(self.model.index(row, 0))
+        idx = self.proxy.mapFromSource(self.model.index(row, Col.PRIORITY))
         if not idx.isValid():
             return False
         self.view.selectionModel().setCurrentIndex(
             idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-        self.view.scrollTo(idx)
+        self.view.scrollTo(idx)  # the priority column: scrolling never hides it
         return True
 
     def focus_filter(self) -> None:
         self.filter.setFocus()
         self.filter.selectAll()
 
+    def ordered_case_ids(self) -> list[int]:
+        """Case ids in the order on screen (the tree's when grouped)."""
+        return self._group_order() if self.grouped else self.visible_case_ids()
+
+    def next_unreviewed(self) -> bool:
+        """Select the next case still marked new, in the order shown (wrapping); False when none is left."""
+        order = self.ordered_case_ids()
+        n = len(order)
+        current = self.current_case_id()
+        start = order.index(current) + 1 if current in order else 0
+        for k in range(n):
+            cid = order[(start + k) % n]
+            rec = self.model.record(cid)
+            if rec is not None and rec.review_status == Review.NEW and cid != self.current_case_id():
+                return self.select_case(cid)
+        return False
+
     def step(self, delta: int) -> None:
         """Next/previous case in the order shown."""
+        if self.grouped:
+            order = self.ordered_case_ids()
+            if order:
+                current = self.current_case_id()
+                k = order.index(current) + delta if current in order else 0
+                self.select_case(order[max(0, min(len(order) - 1, k))])
+            return
         n = self.proxy.rowCount()
         if not n:
             return
         cur = self.view.currentIndex()
         row = 0 if not cur.isValid() else max(0, min(n - 1, cur.row() + delta))
-        cid = self.proxy.index(row, 0).data(CASE_ID_ROLE)
+        cid = self.proxy.index(row, Col.CASE_ID).data(CASE_ID_ROLE)
         self.select_case(cid)

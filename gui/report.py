@@ -10,15 +10,30 @@ import html
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QSize, QUrl
-from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt, QUrl
+from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 
 from cases.policy import triage_state
 from cases.store import CaseRecord, current_user
-from cases.vocab import DISCLAIMER
-from gui.heatmap import with_heatmap
+from cases.vocab import DISCLAIMER, INTENDED_USE, INTENDED_USE_TITLE, UNASSIGNED
+from gui.heatmap import legend_image, with_heatmap
 from gui.image_loader import load_scaled
-from gui.queue_model import format_added
+
+
+def full_time(iso: str) -> str:
+    """Date, time and time zone, in the reader's local zone: "2026-11-29 14:05:09 CET (UTC+0100)"."""
+    if not iso:
+        return "—"
+    try:
+        t = datetime.fromisoformat(iso).astimezone()
+    except ValueError:
+        return iso
+    return t.strftime("%Y-%m-%d %H:%M:%S %Z (UTC%z)")
+
+
+HEATMAP_LEGEND = ("Legend (bar above): clear = the least evidence in this image, yellow to red = the most; scaled "
+                  "within this image, from its own minimum to its own maximum. It is the model's class "
+                  "activation map: not a lesion outline and not a probability.")
 
 
 def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, has_heatmap: bool = False) -> str:
@@ -44,8 +59,10 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
         top = class_names.get(res.top_class or "", res.top_class or "the top class")
         image = ("<table cellspacing='0' cellpadding='2'><tr><td><img src='dermtriage:case-image' width='300'></td>"
                  "<td><img src='dermtriage:case-heatmap' width='300'></td></tr></table>"
-                 f"<p style='font-size: 8pt'>Right: heat map of where the evidence for {e(top)} lay, relative "
-                 "within this image (the model's class activation map; not a lesion outline).</p>")
+                 f"<p style='font-size: 8pt'>Right: heat map of where the evidence for {e(top)} lay.<br>"
+                 "<img src='dermtriage:heatmap-legend' width='300' height='12'><br>"
+                 "least evidence &#8594; most evidence<br>"
+                 f"{e(HEATMAP_LEGEND)}</p>")
     rule = res.priority_rule if res.ok else res.message
     timing = " · ".join(
         f"{k} {v:.1f} ms"
@@ -57,18 +74,18 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
         if v is not None
     )
     meta = [
-        ("Case ID", rec.patient_id or "—"),
+        ("Case ID", rec.patient_id or UNASSIGNED),
         ("File", rec.path),
         ("SHA-256", rec.sha256 or "—"),
-        ("Added", format_added(rec.added)),
-        ("Analysed", format_added(rec.analysed) if rec.analysed else "—"),
+        ("Added", full_time(rec.added)),
+        ("Analysed", full_time(rec.analysed)),
         ("Model", f"{res.model_name} {res.model_version}".strip() or "—"),
         ("Timings", timing or "—"),
         ("Review status", str(rec.review_status)),
     ]
     meta_rows = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(str(v))}</td></tr>" for k, v in meta)
     note = e(rec.note).replace("\n", "<br>") if rec.note else "<i>none</i>"
-    generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z (UTC%z)")
     return f"""<html><body style='font-family: sans-serif; font-size: 10pt'>
     <h2>DermTriage case report</h2>
     <p style='border: 1px solid #c62828; padding: 6px'><b>{e(DISCLAIMER)}</b></p>
@@ -76,6 +93,8 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
     <h3>Priority: {e(state.headline)}</h3><p>{e(rule or '')}</p>
     {probs}
     <h3>Clinician's note</h3><p>{note}</p>
+    <h3>{e(INTENDED_USE_TITLE)}</h3>
+    {"".join(f"<p style='font-size: 8pt'><b>{e(t)}.</b> {e(b)}</p>" for t, b in INTENDED_USE)}
     <h3>Details</h3><table cellspacing='0' cellpadding='3'>{meta_rows}</table>
     <p style='color: #555555; font-size: 8pt'>Generated {e(generated)} by {e(current_user())}.
     {e(DISCLAIMER)}</p>
@@ -98,7 +117,38 @@ def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str]) -
     if heat:
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:case-heatmap"),
                         with_heatmap(img, rec.result.attention))
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:heatmap-legend"), legend_image())
     doc.setHtml(report_html(rec, class_names, not img.isNull(), heat))
-    doc.print_(writer)
+    _print_with_header(doc, writer, f"DermTriage case report · Case ID: {rec.patient_id or UNASSIGNED} · "
+                                    f"{rec.file_name}")
     if not Path(path).is_file() or Path(path).stat().st_size == 0:
         raise OSError(f"the PDF could not be written to {path}")
+
+
+def _print_with_header(doc: QTextDocument, writer: QPdfWriter, header: str) -> None:
+    """Lay `doc` out page by page with `header` (the case ID) and "page i of n" on every page."""
+    rect = writer.pageLayout().paintRectPixels(writer.resolution())
+    w, h = float(rect.width()), float(rect.height())
+    band = writer.resolution() * 0.3  # 0.3 inch for the header line and its gap
+    doc.documentLayout().setPaintDevice(writer)
+    doc.setPageSize(QSizeF(w, h - band))
+    pages = doc.pageCount()
+    painter = QPainter(writer)
+    font = QFont("sans-serif")
+    font.setPointSizeF(8)
+    try:
+        for i in range(pages):
+            if i:
+                writer.newPage()
+            painter.setFont(font)
+            painter.setPen(Qt.GlobalColor.darkGray)
+            painter.drawText(QRectF(0, 0, w, band * 0.7), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop),
+                             header)
+            painter.drawText(QRectF(0, 0, w, band * 0.7), int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop),
+                             f"page {i + 1} of {pages}")
+            painter.save()
+            painter.translate(0, band - i * (h - band))
+            doc.drawContents(painter, QRectF(0, i * (h - band), w, h - band))
+            painter.restore()
+    finally:
+        painter.end()

@@ -1,7 +1,8 @@
 """User settings (QSettings) and loading the chosen model with them.
 
-Referral thresholds default to the model card's; a clinic override is stored per model name and version,
-so shipping a new model (with its own calibration) never silently inherits cut-offs chosen for another.
+Referral thresholds are not a user setting: they are the triage policy, kept in the audited case store
+per model name and version (`cases.policy`), so the window, the exports and `dermtriage scan` agree. Older
+versions kept them in QSettings; `load_model` moves such an override into the store once.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from cases.policy import with_clinic_thresholds
+from cases.policy import TriagePolicy, set_policy
+from cases.store import Store
 from inference.card import DEFAULT_MODEL, ModelCard, available_models, card_path_for
 from inference.errors import ModelError
 from inference.session import DEFAULT_THREADS, Model, cpu_count
@@ -35,6 +37,8 @@ class AppSettings:
     GEOMETRY = "ui/geometry"
     STATE = "ui/splitter"
     LAST_DIR = "ui/last_dir"
+    RECENT = "ui/recent_folders"
+    NOTICE_SEEN = "ui/intended_use_seen"
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
         self.qs = qsettings or QSettings()
@@ -74,7 +78,7 @@ class AppSettings:
         return f"thresholds/{card.name}-{card.version}"
 
     def threshold_override(self, card: ModelCard) -> tuple[float, float] | None:
-        """(urgent, soon) set by the clinic for this exact model, or None to use the card's."""
+        """(urgent, soon) that an older version stored in QSettings for this model (moved to the store)."""
         key = self._thr_key(card)
         try:
             urgent = self.qs.value(f"{key}/urgent")
@@ -113,6 +117,7 @@ class ModelState:
     error: str = ""
     threads: int = DEFAULT_THREADS
     thresholds_overridden: bool = False
+    policy: TriagePolicy | None = None  # the triage policy in force for every known model
 
     @property
     def label(self) -> str:
@@ -121,23 +126,30 @@ class ModelState:
         return f"{self.model.name} {self.model.version}"
 
 
-def load_model(settings: AppSettings) -> ModelState:
-    """Load the configured model; a ModelError becomes a message, never a fallback to made-up numbers."""
+def load_model(settings: AppSettings, store: Store) -> ModelState:
+    """Load the configured model with the store's triage policy; a ModelError becomes a message, never a
+    fallback to made-up numbers."""
     name, threads = settings.model_name, settings.threads
     state = ModelState(name=name, threads=threads)
     try:
         state.card = ModelCard.load(card_path_for(name))
     except ModelError as exc:
         state.error = str(exc)
+        state.policy = TriagePolicy.from_store(store)
         return state
+    legacy = settings.threshold_override(state.card)
+    if legacy is not None and not getattr(store, "read_only", ""):
+        # an override from before the policy lived in the store: move it there, audited
+        if (state.card.name, state.card.version) not in store.policy_overrides():
+            set_policy(store, state.card, legacy)
+        settings.set_threshold_override(state.card, None)
+    state.policy = TriagePolicy.from_store(store)
     try:
         model = Model(state.card, threads=threads)
     except ModelError as exc:
         state.error = str(exc)
         return state
-    override = settings.threshold_override(model.card)
-    if override is not None:
-        model.card = with_clinic_thresholds(model.card, *override)
-        state.thresholds_overridden = True
+    model.card = state.policy.card_for_model(model.card)
+    state.thresholds_overridden = state.policy.overridden(model.card)
     state.model = model
     return state

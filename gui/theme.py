@@ -71,7 +71,7 @@ def stylesheet(dark: bool) -> str:
     QFrame#errorBanner {{ background: {"#4a1f1f" if dark else "#fdecea"}; border: 1px solid #c62828;
                           border-radius: 4px; }}
     QFrame#errorBanner QLabel {{ color: {"#ffd7d3" if dark else "#7f1d1d"}; }}
-    QLabel#counts {{ color: {muted}; }}
+    QLabel#counts, QToolButton#counts {{ color: {muted}; }}
     QTableView {{ gridline-color: {border}; }}
     QHeaderView::section {{ padding: 4px 6px; }}
     """

@@ -21,18 +21,23 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QFrame,
     QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from cases.vocab import Triage
 from gui.heatmap import OVERLAY_OPACITY, attention_layer
+from gui.icons import priority_pixmap
 from gui.image_loader import ImageLoader
+from gui.widgets import ElidedLabel
 
 MIN_ZOOM, MAX_ZOOM, STEP = 0.02, 16.0, 1.25
 OVERLAY_MAX_SIDE = 1024
@@ -150,6 +155,14 @@ class ImageViewer(QGraphicsView):
     def actual_size(self) -> None:
         self._set_zoom(1.0)
 
+    def fit_zoom(self) -> float:
+        """The zoom at which the whole image fits the viewport (1.0 without an image)."""
+        if not self.has_image:
+            return 1.0
+        rect = self._item.boundingRect()
+        vp = self.viewport().rect()
+        return min(vp.width() / max(rect.width(), 1.0), vp.height() / max(rect.height(), 1.0))
+
     def zoom_in(self) -> None:
         self._set_zoom(self.zoom * STEP)
 
@@ -211,13 +224,31 @@ class ViewerPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.viewer = ImageViewer(self)
-        self.caption = QLabel("")
+        # The priority badge: icon and word, so the image on screen always says how urgent it is.
+        self.badge = QFrame()
+        self.badge.setObjectName("priorityBadge")
+        self.badge_icon, self.badge_text = QLabel(), QLabel()
+        badge_lay = QHBoxLayout(self.badge)
+        badge_lay.setContentsMargins(6, 1, 8, 1)
+        badge_lay.setSpacing(4)
+        badge_lay.addWidget(self.badge_icon)
+        badge_lay.addWidget(self.badge_text)
+        self.badge.setVisible(False)
+        self.badge.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        # A long file name must never widen the pane (that made the splitter jump on every selection).
+        self.caption = ElidedLabel("")
         self.caption.setObjectName("viewerCaption")
         self.zoom_label = QLabel("")
         self.zoom_label.setMinimumWidth(48)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(6, 4, 6, 4)
-        bar.addWidget(self.caption, 1)
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        head = QHBoxLayout()
+        head.setContentsMargins(6, 4, 6, 4)
+        head.addWidget(self.badge)
+        head.addWidget(self.caption, 1)
+        head.addWidget(self.zoom_label)
+        bar = QHBoxLayout()  # the viewer's tools under the image, so the header keeps room for the case
+        bar.setContentsMargins(6, 2, 6, 2)
+        bar.addStretch(1)
         for text, tip, slot in (("−", "Zoom out (−, Ctrl+−, wheel)", self.viewer.zoom_out),
                                 ("+", "Zoom in (+, Ctrl++, wheel)", self.viewer.zoom_in),
                                 ("Fit", "Fit to window (F, Ctrl+0)", self.viewer.fit),
@@ -235,19 +266,33 @@ class ViewerPanel(QWidget):
         self.attention_button.toggled.connect(self.viewer.set_show_attention)
         self.viewer.attentionToggleRequested.connect(self.toggle_attention)
         bar.addWidget(self.attention_button)
-        bar.addWidget(self.zoom_label)
+        bar.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addLayout(bar)
+        lay.addLayout(head)
         lay.addWidget(self.viewer, 1)
+        lay.addLayout(bar)
         self.viewer.zoomChanged.connect(
             lambda z: self.zoom_label.setText(f"{z:.0%}" if self.viewer.has_image else "")
         )
 
+    def set_badge(self, state: Triage | None) -> None:
+        if state is None:
+            self.badge.setVisible(False)
+            return
+        self.badge_icon.setPixmap(priority_pixmap(state, 16))
+        self.badge_text.setText(state.label)
+        self.badge.setStyleSheet(f"QFrame#priorityBadge {{ border: 1px solid {state.colour}; border-radius: 4px; }}"
+                                 f" QLabel {{ color: {state.colour}; font-weight: bold; border: none; }}")
+        self.badge.setToolTip(state.headline)
+        self.badge.setVisible(True)
+
     def show_case(self, path: str | None, caption: str = "",
-                  attention: list[list[float]] | None = None) -> None:
+                  attention: list[list[float]] | None = None, state: Triage | None = None) -> None:
+        self.set_badge(state)
         self.caption.setText(caption)
+        self.caption.setToolTip(caption)
         self.zoom_label.setText("")
         self.viewer.load(path)
         self.set_attention(attention)

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QStyle, QWidget
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QWidget,
+)
 
 
 def format_eta(seconds: float) -> str:
@@ -15,6 +25,40 @@ def format_eta(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds // 60} min {seconds % 60:02d} s left"
     return f"{seconds} s left"
+
+
+class ElidedLabel(QLabel):
+    """One line of text that ends in "…" when the space is short, and never asks for more width."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(20)
+
+    def paintEvent(self, event) -> None:  # noqa: ANN001 - QPaintEvent
+        p = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, rect.width())
+        p.setPen(self.palette().windowText().color())
+        p.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+
+
+class DropOverlay(QLabel):
+    """The drop highlight: a dashed frame over the window while files are dragged over it."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__("Drop images or folders to analyse them", parent)
+        self.setObjectName("dropOverlay")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setStyleSheet("QLabel#dropOverlay { border: 3px dashed #1f5f8b; border-radius: 8px; font-size: 16pt;"
+                           " font-weight: 600; color: #1f5f8b; background: rgba(31, 95, 139, 40); }")
+        self.hide()
+
+    def show_over(self, widget: QWidget) -> None:
+        self.setGeometry(widget.rect().adjusted(4, 4, -4, -4))
+        self.raise_()
+        self.show()
 
 
 class ScanProgress(QWidget):

@@ -116,6 +116,16 @@ class InputSpec:
 
 
 @dataclass(frozen=True)
+class ValidationScores:
+    """Pooled validation images' scores and diagnoses, so the app can show what a clinic's thresholds do."""
+
+    p_mel: tuple[float, ...] = ()
+    p_malignant: tuple[float, ...] = ()
+    dx: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class ThresholdsSpec:
     urgent: float
     soon: float
@@ -125,6 +135,7 @@ class ThresholdsSpec:
     urgent_score: str = ""
     soon_score: str = ""
     validation: dict[str, float | None] = field(default_factory=dict)
+    validation_scores: ValidationScores | None = None
     extra: dict[str, Any] = _extra()
 
 
@@ -236,6 +247,22 @@ class Distillation:
 
 
 @dataclass(frozen=True)
+class FeatureGateSpec:
+    """The quality gate's second stage: logistic regression on the model's pooled features (graph output
+    `output`), P(dermoscopy) = sigmoid(w . (f - mean) / std + b), refused below `min_prob`."""
+
+    output: str
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    w: tuple[float, ...]
+    b: float
+    min_prob: float
+    fitted_on: str = ""
+    command: str = ""
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
 class CardFile:
     """The model card file, typed: every field the app uses or shows. Unknown keys land in `extra`."""
 
@@ -267,6 +294,7 @@ class CardFile:
     cam_in_lesion_mask: CamCheck | None = None
     distillation: Distillation | None = None
     int8_variant: dict[str, Any] | None = None
+    feature_gate: FeatureGateSpec | None = None
     extra: dict[str, Any] = _extra()
 
     @property
@@ -308,6 +336,9 @@ def validate_card(raw: Any, label: str = "model card") -> CardFile:
         raise CardError(f"{label}: the melanoma-first rule needs a `mel` class")
     if not (0 <= thr.soon <= 1 and 0 <= thr.urgent <= 1) or (thr.kind == MALIGNANT_SUM and thr.soon > thr.urgent):
         raise CardError(f"{label}: thresholds must lie in 0..1 (and soon <= urgent for the malignant-sum rule)")
+    fg = doc.feature_gate
+    if fg is not None and not (len(fg.mean) == len(fg.std) == len(fg.w) > 0 and 0 <= fg.min_prob <= 1):
+        raise CardError(f"{label}: feature_gate vectors disagree in length or min_prob is not in 0..1")
     return doc
 
 

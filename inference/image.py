@@ -7,7 +7,10 @@ without allocating 7 GB.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
 import struct
 import time
 from dataclasses import dataclass
@@ -17,11 +20,17 @@ import cv2
 import numpy as np
 
 from inference.errors import ImageError
+from inference.paths import display_path
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp"})
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_PIXELS = 100_000_000  # 10,000 x 10,000; any dermatoscope camera is well below this
 MAX_SIDE = 30_000
+# What the decoder may allocate for one image: width x height x channels x bytes per sample (8-bit RGB at
+# MAX_PIXELS). A 10000x10000 16-bit PNG needs 600 MB (1.6 GB at peak with the conversions): refused.
+MAX_DECODE_BYTES = 3 * MAX_PIXELS
+READ_TIMEOUT_S = 20.0
+READ_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -141,26 +150,104 @@ def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
     return None
 
 
-def read_bytes(path: str | Path) -> bytes:
-    p = Path(path)
+_KIND_NAMES = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+_O_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0) \
+    | getattr(os, "O_BINARY", 0)
+
+
+def _not_regular(p: str, mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "is a folder, not an image"
+    kind = next((name for test, name in _KIND_NAMES if test(mode)), "not a regular file")
+    target = ""
+    if os.path.islink(p):
+        try:
+            target = f" (a link to {display_path(os.path.realpath(p))})"
+        except OSError:
+            pass
+    return f"{kind}{target}, not an image file: not opened"
+
+
+def regular_file_size(path: str | Path) -> int:
+    """`stat` before anything opens the file: the size of a regular file, else ImageError with the reason.
+
+    A FIFO, a device (a link to /dev/zero), a socket, a dangling or looping link each get their own
+    message instead of blocking (a FIFO's open() waits for a writer forever) or reading without end.
+    """
+    p = os.fspath(path)
     try:
-        size = p.stat().st_size
+        st = os.stat(p)
     except FileNotFoundError as exc:
+        if os.path.islink(p):
+            raise ImageError("broken link: its target does not exist") from exc
         raise ImageError("file not found") from exc
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ImageError("symbolic link loop: the file cannot be reached") from exc
         raise ImageError(f"cannot access file: {exc.strerror or exc}") from exc
-    if p.is_dir():
-        raise ImageError("is a folder, not an image")
+    if not stat.S_ISREG(st.st_mode):
+        raise ImageError(_not_regular(p, st.st_mode))
+    return st.st_size
+
+
+def read_bytes(path: str | Path, timeout_s: float | None = None) -> bytes:
+    """The whole file, for regular files only (see `regular_file_size`), within MAX_FILE_BYTES.
+
+    The file is opened non-blocking (so one swapped for a FIFO after the stat cannot block open()),
+    checked again on the open descriptor, and read in chunks against a deadline (READ_TIMEOUT_S):
+    a network share that trickles bytes ends as one error row instead of a stalled scan.
+    """
+    p = os.fspath(path)
+    size = regular_file_size(p)
     if size == 0:
         raise ImageError("empty file (0 bytes)")
     if size > MAX_FILE_BYTES:
         raise ImageError(f"file too large ({size / 1e6:.0f} MB; limit {MAX_FILE_BYTES / 1e6:.0f} MB)")
+    timeout = READ_TIMEOUT_S if timeout_s is None else timeout_s
+    deadline = time.monotonic() + timeout
     try:
-        return p.read_bytes()
+        fd = os.open(p, _O_FLAGS)
     except PermissionError as exc:
         raise ImageError("permission denied: the file cannot be read") from exc
     except OSError as exc:
         raise ImageError(f"cannot read file: {exc.strerror or exc}") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # replaced between the stat and the open
+            raise ImageError(_not_regular(p, st.st_mode))
+        if st.st_size > MAX_FILE_BYTES:
+            raise ImageError(f"file too large ({st.st_size / 1e6:.0f} MB; limit {MAX_FILE_BYTES / 1e6:.0f} MB)")
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise ImageError(f"reading the file took longer than {timeout:.0f} s (slow or stalled disk)")
+            try:
+                chunk = os.read(fd, min(READ_CHUNK, MAX_FILE_BYTES + 1 - total))
+            except BlockingIOError:
+                time.sleep(0.01)
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                raise ImageError(f"file too large (over {MAX_FILE_BYTES / 1e6:.0f} MB)")
+    except PermissionError as exc:
+        raise ImageError("permission denied: the file cannot be read") from exc
+    except OSError as exc:
+        raise ImageError(f"cannot read file: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if not data:
+        raise ImageError("empty file (0 bytes)")
+    return data
 
 
 def _to_rgb8(img: np.ndarray) -> np.ndarray:
@@ -188,6 +275,42 @@ def reduction_for(width: int, height: int, target_hw: tuple[int, int] | None, mi
     return 1
 
 
+def sample_layout(data: bytes, fmt: str) -> tuple[int, int]:
+    """(channels, bytes per sample) the file stores, from its header; (3, 1) when the header does not say."""
+    try:
+        if fmt == "png" and len(data) >= 26:
+            depth, colour = data[24], data[25]
+            channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}.get(colour, 3)
+            return channels, 2 if depth == 16 else 1
+        if fmt == "tiff":
+            endian = "<" if data[:2] == b"II" else ">"
+            (ifd,) = struct.unpack(endian + "I", data[4:8])
+            (count,) = struct.unpack(endian + "H", data[ifd : ifd + 2])
+            bits, channels = 8, 3
+            for k in range(count):
+                off = ifd + 2 + 12 * k
+                if off + 12 > len(data):
+                    break
+                tag, typ = struct.unpack(endian + "HH", data[off : off + 4])
+                end = off + (10 if typ == 3 else 12)
+                val = struct.unpack(endian + ("H" if typ == 3 else "I"), data[off + 8 : end])[0]
+                if tag == 258:
+                    bits = val if val < 256 else 16  # an offset to per-channel values: assume the worst
+                elif tag == 277:
+                    channels = max(1, min(val, 8))
+            return channels, max(1, (bits + 7) // 8)
+        if fmt == "bmp" and len(data) >= 30:
+            return (4 if struct.unpack("<H", data[28:30])[0] == 32 else 3), 1
+    except (struct.error, IndexError):
+        return 3, 2
+    return 3, 1  # JPEG and WebP: 8-bit samples, decoded to 3 channels
+
+
+def decode_cost(width: int, height: int, channels: int, bytes_per_sample: int, reduced: int = 1) -> int:
+    """Bytes the decoder allocates for the image: w x h x channels (at least 3, it outputs BGR) x bytes."""
+    return -(-width // reduced) * -(-height // reduced) * max(3, channels) * bytes_per_sample
+
+
 _REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 
 
@@ -211,6 +334,12 @@ def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_rati
         raise ImageError(f"image too large to decode safely ({w}x{h} pixels; limit {MAX_PIXELS / 1e6:.0f} MP)")
     buf = np.frombuffer(data, dtype=np.uint8)
     reduced = reduction_for(w, h, target_hw, min_ratio) if fmt == "jpeg" else 1
+    channels, sample_bytes = sample_layout(data, fmt)
+    cost = decode_cost(w, h, channels, sample_bytes, reduced)
+    if cost > MAX_DECODE_BYTES:
+        depth = f"{8 * sample_bytes}-bit, {channels} channel{'s' if channels > 1 else ''}"
+        raise ImageError(f"image too large to decode safely ({w}x{h} pixels, {depth}: {cost / 1e6:.0f} MB "
+                         f"to decode; limit {MAX_DECODE_BYTES / 1e6:.0f} MB)")
     if reduced > 1:
         img = cv2.imdecode(buf, _REDUCED[reduced])
     else:

@@ -140,6 +140,31 @@ class Mlp:
         return 1.0 / (1.0 + np.exp(-np.clip(logit, -60, 60)))
 
 
+class FeatureGate:
+    """Second stage, after the model has run: does the model's own view of the image look like dermoscopy?
+
+    Colour statistics cannot tell a cat, a fundus photograph or a stained slide from some lesions; the
+    model's pooled features (ImageNet-initialised, then trained on five dermoscopy sources) can. The
+    logistic regression and its cut-off are in the model card (training/feature_gate.py fits them)."""
+
+    def __init__(self, mean: np.ndarray, std: np.ndarray, w: np.ndarray, b: float, min_prob: float) -> None:
+        self.mean, self.std = np.asarray(mean, np.float64), np.asarray(std, np.float64)
+        self.w, self.b, self.min_prob = np.asarray(w, np.float64), float(b), float(min_prob)
+
+    @classmethod
+    def from_spec(cls, spec) -> FeatureGate:  # noqa: ANN001 - inference.card.FeatureGateSpec
+        return cls(np.array(spec.mean), np.array(spec.std), np.array(spec.w), spec.b, spec.min_prob)
+
+    def prob(self, feats: np.ndarray) -> np.ndarray:
+        z = ((np.atleast_2d(feats) - self.mean) / self.std) @ self.w + self.b
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+
+    def reason(self, prob: float) -> str | None:
+        if prob >= self.min_prob:
+            return None
+        return f"{OOD_ADVICE} (model feature score {prob:.2f}, at least {self.min_prob:.2f})"
+
+
 class QualityGate:
     """Tiny / blank / blur / not-dermoscopy checks with parameters fitted by training/fit_quality_gate.py."""
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from inference.paths import display_path
 from inference.vocab import Priority, Status
 
 TIMING_COLUMNS = ["decode_ms", "preprocess_ms", "inference_ms"]
@@ -51,8 +52,9 @@ class Result:
 
     def csv_row(self, codes: Sequence[str]) -> dict[str, Any]:
         """The scan command's leading columns for the card's class `codes`; probabilities are empty unless
-        status is ok."""
-        row: dict[str, Any] = {"path": self.path, "status": str(self.status), "top_class": self.top_class or "",
+        status is ok. A path that is not valid UTF-8 is written with `\\xNN` escapes (inference.paths)."""
+        row: dict[str, Any] = {"path": display_path(self.path, escape=True), "status": str(self.status),
+                               "top_class": self.top_class or "",
                                "priority": str(self.priority or ""), "message": self.message}
         for code in codes:
             p = (self.probabilities or {}).get(code) if self.ok else None

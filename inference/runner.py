@@ -22,7 +22,7 @@ import numpy as np
 from inference.errors import ImageError
 from inference.image import decode_file
 from inference.preprocess import normalize, resize_rgb
-from inference.quality import QualityGate
+from inference.quality import FeatureGate, QualityGate
 from inference.result import Result
 from inference.session import Model
 from inference.vocab import Status
@@ -84,8 +84,11 @@ class BatchRunner:
 
     def _infer(self, batch: list[_Prepared]) -> list[Result]:
         t0 = time.perf_counter()
-        logits, cams = self.model.infer(np.stack([p.tensor for p in batch]))
+        logits, cams, feats = self.model.infer_all(np.stack([p.tensor for p in batch]))
         probs = self.model.probabilities(logits)
+        fg = self.model.card.doc.feature_gate if self.model.card.doc is not None else None
+        feature_gate = FeatureGate.from_spec(fg) if fg is not None and feats is not None else None
+        fg_probs = feature_gate.prob(feats) if feature_gate is not None else None
         per_image_ms = (time.perf_counter() - t0) * 1000.0 / len(batch)
         card = self.model.card
         scores = self.model.malignant_score(probs)
@@ -97,6 +100,14 @@ class BatchRunner:
                 res.status, res.message = "error", "model produced non-finite output"
                 out.append(res)
                 continue
+            if feature_gate is not None and fg_probs is not None:
+                res.quality["feature_score"] = round(float(fg_probs[i]), 4)
+                refusal = feature_gate.reason(float(fg_probs[i]))
+                if refusal:  # the model's own features say this is not dermoscopy: no probabilities shown
+                    res.status, res.message = Status.REJECTED, refusal
+                    res.inference_ms = per_image_ms
+                    out.append(res)
+                    continue
             k = int(np.argmax(p))
             res.status = Status.OK
             res.probabilities = {c: float(v) for c, v in zip(card.codes, p, strict=True)}

@@ -42,7 +42,8 @@ def run_selftest() -> int:
                     problems.append(f"{name}: {s['file']} gave {got}, expected {want}")
             ok = [r for r in results if r.ok]
             ms = sum((r.decode_ms or 0) + (r.preprocess_ms or 0) + (r.inference_ms or 0) for r in ok) / max(len(ok), 1)
-            lines.append(f"{name} {model.version}: {len(ok)}/{len(results)} ok, {ms:.1f} ms/image")
+            bound = "" if not model.binding_warning else " (card NOT bound to the weights)"
+            lines.append(f"{name} {model.version}: {len(ok)}/{len(results)} ok, {ms:.1f} ms/image{bound}")
     except (DermTriageError, OSError, KeyError, ValueError) as exc:
         print(f"SELFTEST FAILED: {exc}", file=sys.stderr)
         return 1

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from inference.binding import verify_binding
 from inference.card import ModelCard, card_path_for
 from inference.errors import ModelError, ModelMissingError, ModelShapeError, ModelTamperedError
 
@@ -62,6 +63,20 @@ class Model:
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"{card.onnx_path.name} cannot be loaded by ONNX Runtime: {exc}") from exc
         self._check_graph()
+        self.binding_warning = self._check_binding()
+
+    def _check_binding(self) -> str:
+        """The card bound to the weights (inference/binding.py): refused on a mismatch, a warning if unbound."""
+        try:
+            metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        except Exception:  # noqa: BLE001 - a graph without metadata is simply unbound
+            metadata = {}
+
+        def probe(x: np.ndarray) -> np.ndarray:
+            return self.session.run([self.card.output_name], {self.card.input_name: x})[0]
+
+        return verify_binding(self.card.raw, metadata, self.card.onnx_path.name, probe,
+                              (self.card.spec.height, self.card.spec.width))
 
     @classmethod
     def load(cls, name_or_path: str | Path | None = None, threads: int = DEFAULT_THREADS,
@@ -91,6 +106,13 @@ class Model:
         if cam is not None and (len(_dims(cam)) != 4 or _dims(cam)[1] != len(card.classes)):
             raise ModelShapeError(f"graph output {ATTENTION_OUTPUT!r} shape {_dims(cam)} is not [N, "
                                   f"{len(card.classes)}, h, w]")
+        fg = card.doc.feature_gate if card.doc is not None else None
+        self.feature_output = fg.output if fg is not None else None
+        if fg is not None:
+            feats = outputs.get(fg.output)
+            if feats is None or len(_dims(feats)) != 2 or _dims(feats)[1] != len(fg.w):
+                raise ModelShapeError(f"the card's feature gate needs a graph output {fg.output!r} of [N, {len(fg.w)}]"
+                                      f" (graph has {sorted(outputs)})")
 
     @property
     def name(self) -> str:
@@ -111,14 +133,26 @@ class Model:
         extra per image.
         """
         with_attention = with_attention and self.has_attention
-        names = [self.card.output_name] + ([ATTENTION_OUTPUT] if with_attention else [])
+        outs = self._run([self.card.output_name] + ([ATTENTION_OUTPUT] if with_attention else []), batch)
+        return outs[0], (outs[1] if with_attention else None)
+
+    def infer_all(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Logits, activation maps and the pooled features the card's feature gate reads, from one run."""
+        names = [self.card.output_name]
+        if self.has_attention:
+            names.append(ATTENTION_OUTPUT)
+        if self.feature_output:
+            names.append(self.feature_output)
+        outs = dict(zip(names, self._run(names, batch), strict=True))
+        return (outs[self.card.output_name], outs.get(ATTENTION_OUTPUT),
+                outs.get(self.feature_output) if self.feature_output else None)
+
+    def _run(self, names: list[str], batch: np.ndarray) -> list[np.ndarray]:
         feed = np.ascontiguousarray(batch, dtype=np.float32)
         if self.dynamic_batch or len(feed) == 1:
-            outs = self.session.run(names, {self.card.input_name: feed})
-        else:
-            runs = [self.session.run(names, {self.card.input_name: feed[i : i + 1]}) for i in range(len(feed))]
-            outs = [np.concatenate([r[j] for r in runs]) for j in range(len(names))]
-        return outs[0], (outs[1] if with_attention else None)
+            return self.session.run(names, {self.card.input_name: feed})
+        runs = [self.session.run(names, {self.card.input_name: feed[i : i + 1]}) for i in range(len(feed))]
+        return [np.concatenate([r[j] for r in runs]) for j in range(len(names))]
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """softmax(logits / T), T fitted on the validation split so 70% means about 70%."""

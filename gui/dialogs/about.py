@@ -15,7 +15,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from cases.vocab import DISCLAIMER
+from cases.vocab import DISCLAIMER, INTENDED_USE
 from inference.card import CardFile, ConfusionMatrix, ModelCard, SourceMetrics
 
 CONFUSION_URL = "dermtriage:confusion"
@@ -121,7 +121,8 @@ def _test_metrics(card: ModelCard, doc: CardFile, has_confusion_png: bool) -> li
 def card_html(card: ModelCard | None, error: str = "", has_confusion_png: bool = False,
               samples_attribution: str = "", thresholds_in_use: str = "") -> str:
     e = html.escape
-    parts = [f"<h2>DermTriage</h2><p style='color:#c62828'><b>{e(DISCLAIMER)}</b></p>"]
+    parts = [f"<h2>DermTriage</h2><p style='color:#c62828'><b>{e(DISCLAIMER)}</b></p>",
+             "".join(f"<p><b>{e(t)}.</b> {e(body)}</p>" for t, body in INTENDED_USE)]
     if error:
         parts.append(f"<p style='color:#c62828'><b>The model could not be loaded:</b> {e(error)}</p>")
     if card is None or card.doc is None:

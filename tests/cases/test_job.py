@@ -26,7 +26,7 @@ def test_walker_recursive_skips_hidden_and_counts_non_images(tmp_path, fullsize_
     items, skipped = collect_images([root])
     assert [Path(i.path).relative_to(root).as_posix() for i in items] == ["P1/a.jpg", "P1/visit2/b.jpg"]
     assert skipped == 1  # notes.txt; hidden files and folders are ignored silently
-    assert items[0].patient_id == "P1" and items[1].patient_id == "visit2"
+    assert items[0].patient_id == "P1" and items[1].patient_id == "P1"  # the patient's folder, not the visit's
     assert all(Path(i.path).is_absolute() for i in items)
 
 
@@ -37,7 +37,10 @@ def test_walker_flat_and_explicit_files(tmp_path, fullsize_images) -> None:  # n
     # A file given twice (directly and through its folder) is queued once.
     items, _ = collect_images([root / "P1" / "a.jpg", root / "P1"], recursive=False)
     assert [Path(i.path).name for i in items] == ["a.jpg"]
-    assert default_patient_id(root / "P7" / "x.jpg") == "P7"
+    assert default_patient_id(root / "P7" / "x.jpg", root) == "P7"
+    # Images straight in the scanned folder (or given one by one) have no case ID until the user sets one.
+    assert default_patient_id(root / "x.jpg", root) == "" and default_patient_id(root / "x.jpg") == ""
+    assert [i.patient_id for i in collect_images([root / "P1"], recursive=False)[0]] == [""]
 
 
 class _Listener:

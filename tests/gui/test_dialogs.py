@@ -35,40 +35,43 @@ def test_about_dialog_shows_the_model_card(qtbot, window) -> None:  # noqa: ANN0
 def test_settings_thresholds_default_to_the_card_and_an_override_changes_priorities(
         qtbot, window) -> None:  # noqa: ANN001
     card = window.state.model.card
-    dlg = SettingsDialog(window.settings, parent=window)
+    key = (card.name, card.version)
+    dlg = SettingsDialog(window.settings, window.store, parent=window)
     qtbot.addWidget(dlg)
     assert dlg.urgent.value() == pytest.approx(card.thresholds.urgent * 100, abs=0.006)
     assert dlg.soon.value() == pytest.approx(card.thresholds.soon * 100, abs=0.006)
     dlg.apply()  # unchanged values: no override stored
-    assert window.settings.threshold_override(card) is None and not dlg.changed_model
+    assert key not in window.store.policy_overrides() and not dlg.changed_model
     dlg.soon.setValue(60.0)
     dlg.urgent.setValue(50.0)
-    assert not dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()  # soon above urgent
+    if card.thresholds.kind != "melanoma_first":
+        assert not dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()  # soon above urgent
     dlg.soon.setValue(20.0)
     assert dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
     dlg.apply()
-    assert dlg.changed_model
-    assert window.settings.threshold_override(card) == pytest.approx((0.5, 0.2))
+    assert dlg.changed_model and dlg.changed_policy
+    assert window.store.policy_overrides()[key] == pytest.approx((0.5, 0.2))
+    assert any(a[3] == "policy changed" and "urgent 50.00%" in a[4] for a in window.store.audit_log())
     window.reload_model()
     assert window.state.thresholds_overridden and "clinic thresholds" in window.model_label.text()
     run_scan(qtbot, window, full_images(12))
     for r in window.queue_model.records():
         if r.result.status == "ok":
-            score = r.result.malignant_score
-            expected = "urgent" if score >= 0.5 else "soon" if score >= 0.2 else "routine"
-            assert r.result.priority == expected and "clinic setting" in r.result.priority_rule
+            assert r.result.priority == window.state.model.card.thresholds.priority(
+                r.result.malignant_score, r.result.probabilities.get("mel"))
+            assert "clinic setting" in r.result.priority_rule
     assert "Referral (in use)" in window.about_dialog().text()
     # "Reset to model card" goes back to the card's values (and removes the override on apply).
-    dlg2 = SettingsDialog(window.settings, parent=window)
+    dlg2 = SettingsDialog(window.settings, window.store, parent=window)
     qtbot.addWidget(dlg2)
     assert dlg2.urgent.value() == pytest.approx(50.0)
     dlg2._reset_thresholds()
     dlg2.apply()
-    assert window.settings.threshold_override(card) is None
+    assert key not in window.store.policy_overrides()
 
 
 def test_settings_threads_and_theme_persist(qtbot, window) -> None:  # noqa: ANN001
-    dlg = SettingsDialog(window.settings, parent=window)
+    dlg = SettingsDialog(window.settings, window.store, parent=window)
     qtbot.addWidget(dlg)
     dlg.theme.setCurrentIndex(dlg.theme.findData("dark"))
     dlg.apply()
@@ -131,3 +134,29 @@ def test_about_shows_the_per_source_table_of_newer_cards(tmp_path) -> None:  # n
     assert "<tr><td>HAM10000</td>" in text and "Model selection" in text and "Decoding" in text
     old = card_html(ModelCard.load(MODELS / "paper_cnn.json"))
     assert "By image source" not in old and "Balanced accuracy" in old
+
+
+def test_settings_show_what_the_policy_does_on_validation_data(qtbot, window) -> None:  # noqa: ANN001
+    import dataclasses
+
+    from inference.card import ValidationScores
+
+    dlg = SettingsDialog(window.settings, window.store, parent=window)
+    qtbot.addWidget(dlg)
+    name = dlg.model.currentData()
+    card = dlg._cards[name]
+    if card.doc.thresholds.validation_scores is None:
+        assert "no validation scores" in dlg.effect.text()
+    # A card with pooled validation scores: 4 melanomas, 4 benign lesions.
+    scores = ValidationScores(p_mel=(0.6, 0.2, 0.05, 0.02, 0.01, 0.01, 0.3, 0.0),
+                              p_malignant=(0.7, 0.5, 0.25, 0.1, 0.05, 0.2, 0.4, 0.01),
+                              dx=("mel", "mel", "mel", "mel", "nv", "nv", "bkl", "df"))
+    doc = dataclasses.replace(card.doc, thresholds=dataclasses.replace(card.doc.thresholds,
+                                                                         validation_scores=scores))
+    dlg._cards[name] = dataclasses.replace(card, doc=doc)
+    dlg.urgent.setValue(50.0)
+    dlg.soon.setValue(8.0)
+    assert "melanoma sensitivity (urgent or soon) 100.0% of 4 melanomas" in dlg.effect.text()
+    assert "benign lesions referred 50.0% of 4" in dlg.effect.text() and dlg.warning.text() == ""
+    dlg.soon.setValue(30.0)  # raising "soon" misses melanomas: the dialog says so
+    assert "50.0% of 4 melanomas" in dlg.effect.text() and "Warning" in dlg.warning.text()

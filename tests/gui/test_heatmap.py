@@ -96,4 +96,4 @@ def test_pdf_report_carries_the_heat_map_only_when_there_is_one(qtbot, make_wind
     without = tmp_path / "without.pdf"
     export_pdf(rec, without, names)
     assert _pdf_images(without) >= 1
-    assert _pdf_images(with_map) == _pdf_images(without) + 1
+    assert _pdf_images(with_map) == _pdf_images(without) + 2  # the heat map and its colour legend

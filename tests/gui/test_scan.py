@@ -125,7 +125,7 @@ def test_drop_of_files_and_a_folder(qtbot, window, tmp_path: Path) -> None:  # n
         assert drop.isAccepted()
     recs = window.queue_model.records()
     assert len(recs) == 4
-    assert {r.patient_id for r in recs} == {"images", "P001", "P002"}
+    assert {r.patient_id for r in recs} == {"", "P001", "P002"}  # a file dropped alone: unassigned
     assert all(_probabilities_ok(r) for r in recs if r.result.status == "ok")
 
 

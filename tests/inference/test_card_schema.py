@@ -72,3 +72,14 @@ def test_wrong_cards_are_refused_with_the_field_named(edit, message: str) -> Non
     edit(raw)
     with pytest.raises(CardError, match=message.replace("[", r"\[").replace("]", r"\]")):
         validate_card(raw)
+
+
+def test_validation_scores_are_typed() -> None:
+    raw = new_card()
+    raw["thresholds"]["validation_scores"] = {"p_mel": [0.5, 0.01], "p_malignant": [0.6, 0.02], "dx": ["mel", "nv"]}
+    scores = validate_card(raw).thresholds.validation_scores
+    assert scores.p_mel == (0.5, 0.01) and scores.dx == ("mel", "nv")
+    assert validate_card(new_card()).thresholds.validation_scores is None  # optional
+    raw["thresholds"]["validation_scores"]["p_mel"] = ["high"]
+    with pytest.raises(CardError, match="validation_scores.p_mel"):
+        validate_card(raw)

@@ -35,7 +35,8 @@ def conv_bn(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1, act: 
 
 class TriageCNN(nn.Module):
     def __init__(self, num_classes: int = 7, dropout: float = 0.2, with_cam: bool = False, pretrained: bool = False,
-                 input_hw: tuple[int, int] = INPUT_HW, n_blocks: int = N_BLOCKS, head: int = HEAD) -> None:
+                 input_hw: tuple[int, int] = INPUT_HW, n_blocks: int = N_BLOCKS, head: int = HEAD,
+                 with_features: bool = False) -> None:
         super().__init__()
         base = lite0(pretrained, input_hw)
         self.stem = nn.Sequential(base._conv_stem, base._bn0, nn.ReLU6(inplace=True))
@@ -46,6 +47,7 @@ class TriageCNN(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(head, num_classes)
         self.with_cam = with_cam
+        self.with_features = with_features  # export the pooled features too (the quality gate's second stage)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
@@ -55,8 +57,11 @@ class TriageCNN(nn.Module):
 
     def forward(self, x: torch.Tensor):  # noqa: ANN201 - logits, or (logits, cam) for export
         f = self.features(x)
-        logits = self.classifier(self.dropout(f.mean(dim=(2, 3))))
+        pooled = f.mean(dim=(2, 3))
+        logits = self.classifier(self.dropout(pooled))
         if not self.with_cam:
             return logits
         cam = torch.einsum("kc,nchw->nkhw", self.classifier.weight, f) + self.classifier.bias.view(1, -1, 1, 1)
+        if self.with_features:
+            return logits, cam, pooled
         return logits, cam

@@ -1,0 +1,70 @@
+"""Intended use and limitations: the first-start notice (shown once) and Help > Intended use."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cases.vocab import INTENDED_USE, INTENDED_USE_TITLE
+
+
+def intended_use_html() -> str:
+    return "".join(f"<h3>{html.escape(t)}</h3><p>{html.escape(b)}</p>" for t, b in INTENDED_USE)
+
+
+class IntendedUseDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(INTENDED_USE_TITLE)
+        self.browser = QTextBrowser()
+        self.browser.setHtml(intended_use_html())
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.browser)
+        lay.addWidget(buttons)
+        self.resize(620, 520)
+
+
+class IntendedUseNotice(QFrame):
+    """The first-start notice: a bar above the panes (never a modal box in the way of the work).
+    `dismissed()` when the user has read it; Help > Intended use keeps the full text."""
+
+    dismissed = Signal()
+    readMore = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("intendedUseNotice")
+        self.setStyleSheet("QFrame#intendedUseNotice { background: #fff4e0; border: 1px solid #e0b060; "
+                           "border-radius: 4px; } QFrame#intendedUseNotice QLabel { color: #3b2a00; }")
+        text = QLabel("<b>Research use only — not a medical device.</b> Trained on HAM10000 (Austria and "
+                      "Australia, mostly fair skin); performance drops on other devices and populations, and "
+                      "P(malignant) overstates risk where cancers are rarer than in HAM10000.")
+        text.setWordWrap(True)
+        text.setTextFormat(Qt.TextFormat.RichText)
+        more = QPushButton("Read more")
+        more.clicked.connect(self.readMore.emit)
+        ok = QPushButton("I understand")
+        ok.clicked.connect(self._dismiss)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.addWidget(text, 1)
+        lay.addWidget(more)
+        lay.addWidget(ok)
+
+    def _dismiss(self) -> None:
+        self.hide()
+        self.dismissed.emit()

@@ -1,0 +1,76 @@
+"""Issue 10's training pieces: the mixed-source smoke run, device augmentation, the melanoma-first policy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("efficientnet_lite_pytorch")
+
+
+def test_mixed_smoke_run_writes_a_valid_card(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "training.mixed", "--limit", "32", "--epochs", "1", "--max-batches", "2",
+         "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    from inference.card import MELANOMA_FIRST, validate_card
+
+    raw = json.loads((tmp_path / "triage_cnn.json").read_text())
+    doc = validate_card(raw)
+    assert doc.referral_thresholds().kind == MELANOMA_FIRST
+    assert doc.params <= 691_911 and doc.macs <= 30_037_824
+    assert set(raw["metrics"]["sources_tensor"]) == {"test_ham", "test_pool", "isic2018"}
+    assert "Derm7pt never used" in raw["training_data"]
+
+
+def test_device_augment_keeps_shape_range_and_changes_pixels():
+    from training.device_augment import device_augment
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(16, 3, 72, 96)
+    y = device_augment(x, gen)
+    assert y.shape == x.shape and float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+    assert float((y - x).abs().mean()) > 0.01
+    from training.device_augment import circular_field
+
+    black = circular_field(torch.ones(64, 3, 72, 96), torch.Generator().manual_seed(1), p=1.0)
+    corners = black[:, :, 0, 0]
+    assert float(corners.max()) < 0.5  # a round field leaves black corners
+
+
+def test_melanoma_first_thresholds_meet_the_sensitivity_they_promise():
+    from training.classes import CODES, MALIGNANT
+    from training.metrics import choose_melanoma_first, policy_report
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    y = rng.integers(0, len(CODES), n)
+    logits = rng.normal(size=(n, len(CODES)))
+    logits[np.arange(n), y] += 1.5  # an imperfect classifier
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    thr = choose_melanoma_first(p, y, CODES, MALIGNANT, mel_sensitivity=0.95, urgent_specificity=0.9)
+    assert thr["rule"] == "melanoma_first"
+    rep = policy_report(p, y, CODES, MALIGNANT, thr)
+    assert rep["melanoma_referred"] >= 0.95
+    mel = CODES.index("mel")
+    assert abs((p[y != mel, mel] >= thr["urgent"]).mean() - 0.10) < 0.01
+    # refused images count as not referred
+    none = policy_report(p, y, CODES, MALIGNANT, thr, accepted=np.zeros(n, bool))
+    assert none["melanoma_referred"] == 0.0 and none["benign_referred"] == 0.0
+
+
+def test_policy_priority_puts_melanoma_first():
+    from inference.card import MELANOMA_FIRST, Thresholds
+
+    t = Thresholds(urgent=0.3, soon=0.1, kind=MELANOMA_FIRST)
+    assert t.priority(0.95, p_mel=0.05) == "soon"  # a likely BCC: soon, not urgent
+    assert t.priority(0.35, p_mel=0.31) == "urgent"  # suspected melanoma: urgent
+    assert t.priority(0.05, p_mel=0.01) == "routine"
+    assert "suspected melanoma" in t.explain(0.35, p_mel=0.31)
