@@ -10,7 +10,8 @@ STAMP  := $(VENV)/.installed
 run: setup
 	$(PY) main.py
 
-# Set up everything (runtime, tests, training extra: torch 2.13.0 CPU) and run the whole test suite.
+# Set up everything (runtime, tests, training extra: torch 2.13.0 CPU, cluster extra: Ray) and run the whole
+# test suite.
 test: setup-dev
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
@@ -22,7 +23,7 @@ setup: $(PY)
 	$(PY) -m pip install --quiet -e .
 
 setup-dev: $(PY)
-	$(PY) -m pip install --quiet -e '.[test,train,package]'
+	$(PY) -m pip install --quiet -e '.[test,train,package,cluster]'
 
 # Linux libraries Qt needs offscreen, under Xvfb and for the xcb plugin (Debian/Ubuntu; needs root).
 system-deps:
@@ -31,7 +32,7 @@ system-deps:
 	  libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 \
 	  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 \
 	  libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libx11-xcb1 \
-	  xvfb xauth fonts-dejavu-core
+	  xvfb xauth fonts-dejavu-core icu-devtools binutils gcc
 
 # One-folder PyInstaller build in dist/DermTriage (see build.spec).
 package: setup-dev
@@ -41,6 +42,7 @@ selftest: setup
 	$(PY) main.py --selftest
 
 bench: setup-dev
+	$(PY) benchmarks/bench_scan.py
 	$(PY) benchmarks/bench_inference.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui.py
 	$(PY) benchmarks/bench_package.py

@@ -1,6 +1,7 @@
-"""Measure the frozen build: folder size, launch-to-first-window time under Xvfb, memory after start.
+"""Measure the frozen build: folder size, the archives a user downloads (tar.gz, zip), launch-to-first-window
+time under Xvfb, memory after start.
 
-    python benchmarks/bench_package.py [--runs 5] [--quick]
+    python benchmarks/bench_package.py [--runs 5] [--quick] [--no-archive]
 
 Needs `make package` first (dist/DermTriage) and Xvfb (`make system-deps`). The app prints one line
 when its main window is first shown if DERMTRIAGE_STARTUP_PROBE=1 is set, then quits: the probe is
@@ -26,6 +27,34 @@ def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink()) / 1e6
 
 
+def archive_mb(folder: Path) -> dict[str, float]:
+    """Sizes of the folder as .tar.gz and as .zip (deflate level 9; links stored as links, as `zip -y` does)."""
+    import stat
+    import tarfile
+    import zipfile
+
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="dt-archive-") as tmp:
+        tgz = Path(tmp) / "DermTriage.tar.gz"
+        with tarfile.open(tgz, "w:gz", compresslevel=9) as tar:
+            tar.add(folder, arcname=folder.name)
+        out["tar.gz"] = tgz.stat().st_size / 1e6
+        tgz.unlink()
+        zpath = Path(tmp) / "DermTriage.zip"
+        with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+            for f in sorted(folder.rglob("*")):
+                arc = f"{folder.name}/{f.relative_to(folder).as_posix()}"
+                if f.is_symlink():
+                    info = zipfile.ZipInfo(arc)
+                    info.create_system = 3  # Unix, so the mode bits below mean a link
+                    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+                    zf.writestr(info, os.readlink(f))
+                elif f.is_file():
+                    zf.write(f, arc)
+        out["zip"] = zpath.stat().st_size / 1e6
+    return out
+
+
 def launch(exe: Path, display_env: dict[str, str]) -> tuple[float, float]:
     env = dict(os.environ, **display_env, DERMTRIAGE_STARTUP_PROBE="1",
                DERMTRIAGE_DATA_DIR=tempfile.mkdtemp(prefix="dt-bench-"),
@@ -46,11 +75,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="one launch (CI check)")
+    ap.add_argument("--no-archive", action="store_true", help="skip the archive sizes (about a minute)")
     args = ap.parse_args()
     exe = DIST / ("DermTriage.exe" if sys.platform == "win32" else "DermTriage")
     if not exe.exists():
         raise SystemExit(f"{exe} not found: run `make package` first")
-    print(f"built folder: {folder_mb(DIST):.0f} MB ({DIST})")
+    size = folder_mb(DIST)
+    print(f"built folder: {size:.1f} MB = {size * 1e6 / 2**20:.1f} MiB ({DIST}; must <= 250 MB, aim <= 200 MB)")
+    if not args.no_archive:
+        for kind, mb in archive_mb(DIST).items():
+            print(f"archive {kind}: {mb:.1f} MB (must <= 120 MB)")
     xvfb = None
     display_env = {}
     if sys.platform.startswith("linux") and shutil.which("Xvfb"):

@@ -36,6 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--policy", type=Path, metavar="FILE",
                     help="triage policy file exported from the app (Settings > Export policy); default: the "
                          "policy stored in the app's database (DERMTRIAGE_DATA_DIR), else the model card's")
+    # Issue 15 (cases/resume.py, cases/cluster.py): CSV and Parquet scans are journalled beside --out and resumable.
+    ap.add_argument("--engine", choices=("local", "ray"), default="local",
+                    help="local (default) or a Ray Data pipeline (needs `pip install 'dermtriage[cluster]'`)")
+    ap.add_argument("--address", help="Ray cluster to join (`ray start --head`, KubeRay); default: a local Ray")
+    ap.add_argument("--workers", type=int, help="Ray actors, one ONNX session and one CPU each (default: all CPUs)")
+    ap.add_argument("--format", choices=("csv", "parquet"), help="output format (default: parquet for .parquet)")
+    ap.add_argument("--restart", action="store_true",
+                    help="discard the journal of an interrupted scan to this --out and start over")
     return ap
 
 
@@ -95,6 +103,10 @@ def run_scan(argv: list[str]) -> int:
         return 2
     job = ScanJob(model, [args.folder], recursive=args.recursive, batch_size=args.batch_size)
     items = job.list_items()
+    if args.engine == "ray" or args.format == "parquet" or (not args.json and out.tmp is not None):
+        from cases.resume import run_resumable  # journalled, resumable; the same rows in the same order
+
+        return run_resumable(args, model, out, job, items)
     summary, codes = job.summary, model.card.codes
     t0 = time.perf_counter()
     bar = None

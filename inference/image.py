@@ -1,8 +1,11 @@
 """Decode any image a user may drop into 8-bit RGB, refusing bombs and junk before decoding.
 
-Bytes are read in Python and decoded with `cv2.imdecode`, because `cv2.imread` cannot open non-ASCII
-paths on Windows. The header is parsed first so a file that claims 50000x50000 pixels is refused
-without allocating 7 GB.
+Bytes are read in Python and decoded in memory, because `cv2.imread` cannot open non-ASCII paths on
+Windows. The header is parsed first so a file that claims 50000x50000 pixels is refused without
+allocating 7 GB. JPEGs go through libjpeg-turbo via simplejpeg (straight to RGB, with DCT-domain
+scaling: a 1/4 decode skips most of the inverse DCT and colour conversion), EXIF orientation applied
+here; anything simplejpeg refuses (CMYK, 12-bit, damaged files) and every other format goes to
+`cv2.imdecode`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ import numpy as np
 
 from inference.errors import ImageError
 from inference.paths import display_path
+
+try:
+    import simplejpeg
+except ImportError:  # pragma: no cover - a declared dependency; OpenCV decodes everything without it
+    simplejpeg = None
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp"})
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -265,7 +273,10 @@ def _to_rgb8(img: np.ndarray) -> np.ndarray:
 
 
 def reduction_for(width: int, height: int, target_hw: tuple[int, int] | None, min_ratio: float) -> int:
-    """Largest JPEG DCT scale (1/2, 1/4, 1/8) that still leaves min_ratio x the model's input size."""
+    """Largest JPEG DCT scale (1/2, 1/4, 1/8) that still leaves min_ratio x `target_hw` (height, width).
+
+    The runner asks for the smallest image that still covers what it uses (min_ratio 1): the quality
+    gate's 128x96 copy and the model's input; a 600x450 JPEG is then decoded at 1/4 (150x113)."""
     if not target_hw:
         return 1
     th, tw = target_hw
@@ -314,11 +325,83 @@ def decode_cost(width: int, height: int, channels: int, bytes_per_sample: int, r
 _REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 
 
+def _exif_orientation(tiff: bytes) -> int:
+    try:
+        endian = {b"II": "<", b"MM": ">"}[tiff[:2]]
+        (ifd,) = struct.unpack(endian + "I", tiff[4:8])
+        (count,) = struct.unpack(endian + "H", tiff[ifd : ifd + 2])
+        for k in range(count):
+            off = ifd + 2 + 12 * k
+            tag, typ = struct.unpack(endian + "HH", tiff[off : off + 4])
+            if tag == 0x0112 and typ == 3:
+                (value,) = struct.unpack(endian + "H", tiff[off + 8 : off + 10])
+                return value if 1 <= value <= 8 else 1
+    except (KeyError, struct.error):
+        pass
+    return 1
+
+
+def jpeg_orientation(data: bytes) -> int:
+    """The EXIF orientation (1-8) of a JPEG, from its APP1 segment; 1 when there is none or it is unreadable."""
+    i, n = 2, len(data)
+    while i + 4 <= n and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, start of scan: no more header segments
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            i += 2
+            continue
+        (seg_len,) = struct.unpack(">H", data[i + 2 : i + 4])
+        if marker == 0xE1 and data[i + 4 : i + 10] == b"Exif\x00\x00":
+            return _exif_orientation(data[i + 10 : i + 2 + seg_len])
+        i += 2 + seg_len
+    return 1
+
+
+def apply_orientation(rgb: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn the stored pixels the way EXIF orientation 1-8 says (what OpenCV's imdecode does)."""
+    if orientation == 2:
+        return rgb[:, ::-1]
+    if orientation == 3:
+        return rgb[::-1, ::-1]
+    if orientation == 4:
+        return rgb[::-1]
+    t = rgb.transpose(1, 0, 2)
+    if orientation == 5:
+        return t
+    if orientation == 6:
+        return t[:, ::-1]
+    if orientation == 7:
+        return t[::-1, ::-1]
+    if orientation == 8:
+        return t[::-1]
+    return rgb
+
+
+def _decode_turbo(data: bytes, w: int, h: int, reduced: int) -> np.ndarray | None:
+    """libjpeg-turbo (simplejpeg) at 1/reduced scale, RGB, EXIF-oriented; None when it cannot (cv2 then tries)."""
+    if simplejpeg is None:
+        return None
+    out_w, out_h = -(-w // reduced), -(-h // reduced)
+    try:
+        rgb = simplejpeg.decode_jpeg(data, colorspace="RGB", min_width=out_w, min_height=out_h)
+    except Exception:  # noqa: BLE001 - CMYK, 12-bit, damaged: OpenCV decodes or explains
+        return None
+    if rgb.ndim != 3 or rgb.shape[:2] != (out_h, out_w):
+        return None
+    orientation = jpeg_orientation(data)
+    return rgb if orientation == 1 else np.ascontiguousarray(apply_orientation(rgb, orientation))
+
+
 def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_ratio: float = 4.0,
-                 started: float | None = None) -> DecodedImage:
+                 started: float | None = None, opencv_only: bool = False) -> DecodedImage:
     """Bytes -> 8-bit RGB. With `target_hw`, large JPEGs are decoded at reduced size (much faster).
 
-    `started` (a perf_counter value) lets decode_file count the file read in decode_ms.
+    `started` (a perf_counter value) lets decode_file count the file read in decode_ms. `opencv_only`
+    decodes JPEGs with cv2.imdecode as before simplejpeg (benchmarks; the pixels are the same).
     """
     t0 = time.perf_counter() if started is None else started
     fmt = sniff_format(data[:32])
@@ -340,6 +423,10 @@ def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_rati
         depth = f"{8 * sample_bytes}-bit, {channels} channel{'s' if channels > 1 else ''}"
         raise ImageError(f"image too large to decode safely ({w}x{h} pixels, {depth}: {cost / 1e6:.0f} MB "
                          f"to decode; limit {MAX_DECODE_BYTES / 1e6:.0f} MB)")
+    rgb = _decode_turbo(data, w, h, reduced) if fmt == "jpeg" and not opencv_only else None
+    if rgb is not None:
+        return DecodedImage(rgb=rgb, format=fmt, width=w, height=h, reduced=reduced,
+                            sha256=hashlib.sha256(data).hexdigest(), decode_ms=(time.perf_counter() - t0) * 1000.0)
     if reduced > 1:
         img = cv2.imdecode(buf, _REDUCED[reduced])
     else:

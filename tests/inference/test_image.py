@@ -117,3 +117,31 @@ def test_size_guard_reads_header_only():
     assert 50000 * 50000 > MAX_PIXELS
     with pytest.raises(ImageError, match="50000x50000"):
         decode_bytes(png_claiming_size(50000, 50000))
+
+
+def test_turbo_decoder_matches_opencv_pixel_for_pixel(fullsize_images):
+    """simplejpeg (libjpeg-turbo) and cv2.imdecode give the same pixels, at full size and at 1/2, 1/4, 1/8."""
+    from inference import image
+
+    assert image.simplejpeg is not None
+    flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+             8: cv2.IMREAD_REDUCED_COLOR_8}
+    for p in fullsize_images[:6]:
+        data = p.read_bytes()
+        for f, flag in flags.items():
+            got = decode_bytes(data, target_hw=(450 // f, 600 // f), min_ratio=1.0)
+            assert got.reduced == f
+            ref = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), flag), cv2.COLOR_BGR2RGB)
+            assert np.array_equal(got.rgb, ref), (p.name, f)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("reduced", [1, 4])
+def test_exif_orientation_like_opencv_at_full_and_reduced_scale(orientation, reduced):
+    bgr = cv2.resize(np.random.default_rng(orientation).integers(0, 256, (30, 40, 3), dtype=np.uint8), (400, 300))
+    data = jpeg_with_orientation(bgr, orientation)
+    flag = cv2.IMREAD_COLOR if reduced == 1 else cv2.IMREAD_REDUCED_COLOR_4
+    ref = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), flag), cv2.COLOR_BGR2RGB)
+    got = decode_bytes(data, target_hw=(300 // reduced, 400 // reduced), min_ratio=1.0)
+    assert got.reduced == reduced and got.rgb.flags.c_contiguous
+    assert np.array_equal(got.rgb, ref)

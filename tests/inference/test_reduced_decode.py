@@ -1,47 +1,90 @@
-"""Reduced-size JPEG decoding must not change what the model says (within 0.01 probability).
+"""The app decodes each JPEG at the largest DCT scale that still covers what it uses (issue 14).
 
-Measured: decoding the 600x450 images at 1/2 scale moved some probabilities by up to 0.015, so the
-rule only reduces when the reduced image stays at least 4x the model input (min_ratio=4). On the 105
-full-size images that means a full decode; on a camera-size 2400x1800 JPEG it means 1/4 scale.
+The quality gate takes its statistics on a 128x96 copy and the model reads 96x72, so the runner asks the
+decoder for an image covering both (`decode_target`): a 600x450 file is decoded at 1/4 (150x113), a
+2400x1800 one at 1/8, a 200x150 one not reduced. The default model is trained with random down-and-up
+resolution augmentation so that this does not change its answers much; the quality figures (accuracy,
+balanced accuracy, AUC on the test split at full vs reduced decode) come from
+`benchmarks/parity_decode.py`, the per-image bounds are checked here.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
+from inference.card import DEFAULT_MODEL
 from inference.image import decode_bytes, decode_file
 from inference.preprocess import preprocess
+from inference.runner import BatchRunner, decode_target
+from inference.session import Model
+
+# Per-image bounds, full vs reduced decode, for the default model (measured: see the README's benchmarks).
+MEAN_DP_BOUND = 0.02  # mean |change| of a class probability
+TOP1_BOUND = 0.95  # share of images whose top class is the same
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    return Model.load(DEFAULT_MODEL)
 
 
 def probs(model, rgb):
     return model.probabilities(model.logits(preprocess(rgb, model.card.spec)))
 
 
-def test_default_rule_keeps_probabilities_on_fullsize_images(model, fullsize_images):
-    spec = model.card.spec
-    diffs, factors, forced = [], set(), []
-    for p in fullsize_images:
-        full = decode_file(p)
-        red = decode_file(p, target_hw=(spec.height, spec.width))
-        factors.add(red.reduced)
-        diffs.append(float(np.abs(probs(model, full.rgb) - probs(model, red.rgb)).max()))
-        half = decode_file(p, target_hw=(spec.height, spec.width), min_ratio=1.0)
-        forced.append(float(np.abs(probs(model, full.rgb) - probs(model, half.rgb)).max()))
-    print(f"\ndefault rule (factor {sorted(factors)}): max |dp| {max(diffs):.4f}; "
-          f"forced 1/{half.reduced} decode: max |dp| {max(forced):.4f}, mean {np.mean(forced):.4f}")
-    assert max(diffs) <= 0.01
+def jpeg(bgr: np.ndarray, size: tuple[int, int]) -> bytes:
+    big = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA if size[0] < bgr.shape[1] else cv2.INTER_CUBIC)
+    return cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
 
 
-def test_camera_size_jpeg_is_reduced_and_keeps_probabilities(model, fullsize_images):
-    spec = model.card.spec
-    diffs = []
-    for p in fullsize_images[:20]:
-        big = cv2.resize(cv2.imread(str(p)), (2400, 1800), interpolation=cv2.INTER_CUBIC)
-        data = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
-        full = decode_bytes(data)
-        red = decode_bytes(data, target_hw=(spec.height, spec.width))
-        assert red.reduced == 4 and red.rgb.shape == (450, 600, 3)
-        diffs.append(float(np.abs(probs(model, full.rgb) - probs(model, red.rgb)).max()))
-    print(f"\n2400x1800 JPEGs at 1/4 scale: max |dp| {max(diffs):.4f}")
-    assert max(diffs) <= 0.01
+def test_decode_target_covers_the_gate_copy_and_the_model_input(default_model, fullsize_images):
+    spec = default_model.card.spec
+    th, tw = decode_target(spec)
+    assert th >= 96 and tw >= 128 and th >= spec.height and tw >= spec.width
+    bgr = cv2.imread(str(fullsize_images[0]))
+    for size, factor in (((600, 450), 4), ((2400, 1800), 8), ((200, 150), 1), ((300, 225), 2), ((1024, 768), 8),
+                         ((1023, 767), 4)):
+        img = decode_bytes(jpeg(bgr, size), (th, tw), min_ratio=1.0)
+        assert img.reduced == factor, size
+        h, w = img.rgb.shape[:2]
+        assert w >= tw and h >= th and (w, h) == (-(-size[0] // factor), -(-size[1] // factor))
+
+
+def test_runner_results_match_its_own_decode_path(default_model, fullsize_images):
+    runner = BatchRunner(default_model, batch_size=4)
+    spec = default_model.card.spec
+    for p, res in zip(fullsize_images[:6], runner.run(fullsize_images[:6]), strict=True):
+        img = decode_file(p, decode_target(spec), min_ratio=1.0)
+        assert img.reduced == 4 and res.width == 600
+        if res.ok:
+            want = probs(default_model, img.rgb)[0]
+            got = np.array([res.probabilities[c] for c in default_model.card.codes])
+            assert np.abs(got - want).max() < 1e-5
+
+
+def _compare(model, blobs, target):
+    diffs, agree = [], []
+    for data in blobs:
+        full = probs(model, decode_bytes(data).rgb)
+        red = probs(model, decode_bytes(data, target, min_ratio=1.0).rgb)
+        diffs.append(np.abs(full - red))
+        agree.append(full.argmax() == red.argmax())
+    d = np.concatenate(diffs)
+    return float(d.max()), float(d.mean()), float(np.mean(agree))
+
+
+def test_quarter_decode_keeps_the_default_model_s_answers(default_model, fullsize_images):
+    target = decode_target(default_model.card.spec)
+    mx, mean, agree = _compare(default_model, [p.read_bytes() for p in fullsize_images], target)
+    print(f"\n105 600x450 JPEGs at 1/4 vs full: max |dp| {mx:.4f}, mean |dp| {mean:.5f}, top-1 agrees {agree:.1%}")
+    assert mean <= MEAN_DP_BOUND and agree >= TOP1_BOUND
+
+
+def test_camera_size_jpeg_keeps_the_default_model_s_answers(default_model, fullsize_images):
+    target = decode_target(default_model.card.spec)
+    blobs = [jpeg(cv2.imread(str(p)), (2400, 1800)) for p in fullsize_images[:20]]
+    mx, mean, agree = _compare(default_model, blobs, target)
+    print(f"\n2400x1800 JPEGs at 1/8 vs full: max |dp| {mx:.4f}, mean |dp| {mean:.5f}, top-1 agrees {agree:.1%}")
+    assert mean <= MEAN_DP_BOUND and agree >= TOP1_BOUND
