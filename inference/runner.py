@@ -58,6 +58,8 @@ class BatchRunner:
         self.batch_size = max(1, batch_size)
         self.decode_threads = max(1, decode_threads)
         self.reduced_decode = reduced_decode  # False: every file decoded at full size (the parity check)
+        fg = model.card.doc.feature_gate if model.card.doc is not None else None
+        self._feature_gate = FeatureGate.from_spec(fg) if fg is not None else None
         # Parallelism comes from decoding several images at once; OpenCV's own thread pool on top of
         # that only oversubscribes a 2-core laptop (measured: the quality gate ran 2x slower).
         cv2.setNumThreads(1)
@@ -98,8 +100,7 @@ class BatchRunner:
         x = normalize(np.stack([p.pixels for p in batch]), self.model.card.spec)
         logits, cams, feats = self.model.infer_all(x)
         probs = self.model.probabilities(logits)
-        fg = self.model.card.doc.feature_gate if self.model.card.doc is not None else None
-        feature_gate = FeatureGate.from_spec(fg) if fg is not None and feats is not None else None
+        feature_gate = self._feature_gate if feats is not None else None
         fg_probs = feature_gate.prob(feats) if feature_gate is not None else None
         per_image_ms = (time.perf_counter() - t0) * 1000.0 / len(batch)
         card = self.model.card

@@ -21,8 +21,11 @@ from inference.runner import BatchRunner, decode_target
 from inference.session import Model
 
 # Per-image bounds, full vs reduced decode, for the default model (measured: see the README's benchmarks).
-MEAN_DP_BOUND = 0.02  # mean |change| of a class probability
-TOP1_BOUND = 0.95  # share of images whose top class is the same
+# triage_cnn 4.0.0 (trained with down-and-up resolution augmentation), 105 real 600x450 JPEGs at 1/4: mean 0.0048,
+# max 0.075, top-1 99.1%; 2400x1800 at 1/8: mean 0.0017, top-1 100%. (The 3.x model, trained without it: mean
+# 0.011, max 0.53, top-1 96.2%.)
+MEAN_DP_BOUND = 0.008  # mean |change| of a class probability
+TOP1_BOUND = 0.97  # share of images whose top class is the same
 
 
 @pytest.fixture(scope="module")

@@ -114,3 +114,17 @@ def test_batch_flushed_when_the_last_file_is_bad(runner, fullsize_images, tmp_pa
     paths = [str(p) for p in fullsize_images[:5]] + [str(bad)]
     statuses = sorted(r.status for r in runner.run(paths))
     assert statuses == ["error"] + ["ok"] * 5
+
+
+@pytest.mark.parametrize("order", ["RGB", "BGR"])
+def test_normalize_is_bit_identical_to_the_reference_float_operations(order):
+    from inference.preprocess import PreprocessSpec, normalize
+
+    spec = PreprocessSpec(72, 96, channel_order=order, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
+    px = np.random.default_rng(3).integers(0, 256, (5, 72, 96, 3), dtype=np.uint8)
+    src = px[..., ::-1] if order == "BGR" else px
+    ref = src.astype(np.float32) * np.float32(1.0 / 255.0)
+    ref -= np.asarray(spec.mean, dtype=np.float32)
+    ref /= np.asarray(spec.std, dtype=np.float32)
+    got = normalize(px, spec)
+    assert got.flags.c_contiguous and np.array_equal(got, ref.transpose(0, 3, 1, 2))
