@@ -117,6 +117,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--rss-images", type=int, default=10000)
     ap.add_argument("--no-resnet", action="store_true")
+    ap.add_argument("--resnet-onnx", type=Path, default=ROOT / "runs" / "resnet50.onnx",
+                    help="where the exported ResNet50 is (exported there first when missing)")
     ap.add_argument("--rss-child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.rss_child:
@@ -143,7 +145,7 @@ def main() -> None:
     if not args.no_resnet:
         from benchmarks.export_resnet50 import export
 
-        onnx_path = ROOT / "runs" / "resnet50.onnx"
+        onnx_path = args.resnet_onnx
         if not onnx_path.exists():
             export(onnx_path)
         card = resnet_card(onnx_path)

@@ -27,9 +27,11 @@ def test_about_dialog_shows_the_model_card(qtbot, window) -> None:  # noqa: ANN0
     assert "Balanced accuracy" in text and f"n = {card.raw['metrics']['test']['n']}" in text
     assert "Confusion matrix" in text
     assert str(card.raw["training_data"]) in text
-    if "cam_in_lesion_mask" in card.raw:  # the default student documents its heat maps and its teachers
+    if "cam_in_lesion_mask" in card.raw:  # the default student documents its heat maps (and teachers, if any)
         assert "Heat map peak inside the lesion" in text and f"{card.raw['cam_in_lesion_mask']['n']} test" in text
-        assert "Distilled from" in text
+        assert ("Distilled from" in text) == ("distillation" in card.raw)
+    for source in card.raw["metrics"].get("sources", {}).values():  # per-source numbers, external marked
+        assert source["label"] in text
 
 
 def test_settings_thresholds_default_to_the_card_and_an_override_changes_priorities(
