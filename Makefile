@@ -32,7 +32,7 @@ system-deps:
 	  libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 \
 	  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 \
 	  libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libx11-xcb1 \
-	  xvfb xauth fonts-dejavu-core icu-devtools binutils gcc
+	  xvfb xauth fonts-dejavu-core strace icu-devtools binutils gcc
 
 # One-folder PyInstaller build in dist/DermTriage (see build.spec).
 package: setup-dev
