@@ -254,6 +254,10 @@ def triage_state(result: Result) -> Triage:
 
 
 def triage_key(result: Result) -> float:
-    """Sort key of the queue: triage order first, then the most suspicious (highest P(malignant)) first."""
+    """Sort key of the queue: triage order first, then the most suspicious first -- within "urgent" by
+    P(mel) (suspected melanoma is what the urgent pathway is for), elsewhere by P(malignant)."""
+    state = triage_state(result)
     score = result.malignant_score if result.status == Status.OK and result.malignant_score is not None else 0.0
-    return triage_state(result).rank * 2.0 + (1.0 - score)
+    if state == Triage.URGENT and result.probabilities and "mel" in result.probabilities:
+        score = result.probabilities["mel"]
+    return state.rank * 2.0 + (1.0 - score)

@@ -23,6 +23,12 @@ def test_triage_order_and_states() -> None:
     urgent = Result("/u.jpg", Status.OK, priority=Priority.URGENT, malignant_score=0.6)
     more = Result("/v.jpg", Status.OK, priority=Priority.URGENT, malignant_score=0.9)
     assert triage_key(more) < triage_key(urgent) < triage_key(ok) < triage_key(Result("/y", "error"))
+    # within "urgent", the likelier melanoma first, even below a higher summed malignant score (a BCC)
+    mel = Result("/m.jpg", Status.OK, priority=Priority.URGENT, malignant_score=0.7,
+                 probabilities={"mel": 0.65, "bcc": 0.05, "nv": 0.30})
+    bcc_heavy = Result("/b.jpg", Status.OK, priority=Priority.URGENT, malignant_score=0.95,
+                       probabilities={"mel": 0.50, "bcc": 0.45, "nv": 0.05})
+    assert triage_key(mel) < triage_key(bcc_heavy) < triage_key(ok)
 
 
 def test_vocabulary_reads_and_writes_plain_words() -> None:
