@@ -1,14 +1,19 @@
-"""Stub out the shared libraries that opencv-python-headless links but DermTriage never calls (Linux builds).
+"""Slim the Linux package: stub the libraries opencv-python-headless links but DermTriage never calls, and more.
 
-The OpenCV wheel links FFmpeg (video I/O), an AV1/AVIF stack and its own OpenBLAS (LAPACK for
-solvers) straight into `cv2.abi3.so`: about 80 MB the app never executes. It only decodes still
-images (JPEG, PNG, BMP, TIFF, WebP: libjpeg-turbo, libtiff and libwebp are built into cv2 itself;
-libpng is kept) and calls resize / cvtColor / Sobel / Laplacian. The dynamic loader still needs every
-library cv2 names, and every symbol cv2 imports from them (Python loads extensions with RTLD_NOW), so
-each such library is replaced by a stub with the same soname, the same exported names and the same
-symbol versions, whose functions print the name and abort. Libraries only those stubs needed are
-dropped. If a future code path ever reached one, the process stops with
+The OpenCV wheel links FFmpeg (video I/O), libaom (AV1, through libavif) and its own OpenBLAS (LAPACK for
+solvers) straight into `cv2.abi3.so`: about 83 MB the app never executes. It only decodes still images
+(JPEG, PNG, BMP, TIFF, WebP: libjpeg-turbo, libtiff and libwebp are built into cv2 itself; libpng and
+libavif are kept) and calls resize / cvtColor / Sobel / Laplacian. The dynamic loader still needs every
+library cv2 names, and every symbol the remaining binaries import from them (Python loads extensions
+with RTLD_NOW), so each such library is replaced by a stub with the same soname exporting exactly those
+symbols, with their versions, whose functions print the name and abort. Libraries only the stubs needed
+are dropped. If a future code path ever reached one, the process stops with
 "DermTriage: <function> of <library> is not in this build" instead of misbehaving.
+
+Also: numpy's libgfortran becomes a shim of the four functions its OpenBLAS imports (`GFORTRAN_SHIM`);
+Qt's ICU data is cut to English/root, collation and time zones (`trim_icu_data`, needs icupkg); top-level
+libraries nothing needs any more are dropped (`prune_orphans`); symbol tables are stripped where that is
+safe (`strip_binaries`). Each step keeps the original when its tool or its check fails.
 
 build.spec calls `slim_binaries` on PyInstaller's binary list; `python tools/slim_libs.py --check`
 imports cv2 from a copy with the stubs and runs the app's image path (used by the tests, needs `cc`).

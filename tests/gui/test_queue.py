@@ -15,12 +15,19 @@ def _shown_ids(window) -> list[int]:  # noqa: ANN001
     return window.queue.visible_case_ids()
 
 
-def test_default_sort_is_by_priority_then_malignant_probability(qtbot, window) -> None:  # noqa: ANN001
+def test_default_sort_is_by_priority_then_suspicion(qtbot, window) -> None:  # noqa: ANN001
+    """Priority first; then most suspicious first: P(mel) within urgent (suspected melanoma), P(malignant) else."""
     run_scan(qtbot, window, full_images(20))
     header = window.queue.view.horizontalHeader()
     assert header.sortIndicatorSection() == Col.PRIORITY
     recs = [window.queue_model.record(i) for i in _shown_ids(window)]
-    keys = [(triage_state(r.result).rank, -(r.result.malignant_score or 0)) for r in recs]
+    def suspicion(r) -> float:  # noqa: ANN001
+        res = r.result
+        if triage_state(res).value == "urgent" and res.probabilities:
+            return res.probabilities["mel"]
+        return res.malignant_score or 0
+
+    keys = [(triage_state(r.result).rank, -suspicion(r)) for r in recs]
     assert keys == sorted(keys)
     assert len({triage_state(r.result) for r in recs}) >= 2  # a real mix, so the order is meaningful
     for row in range(window.queue.proxy.rowCount()):

@@ -68,13 +68,15 @@ def test_student_cam_output_decomposes_the_logits(fullsize_images):
 
 
 def test_runner_keeps_the_top_class_map(fullsize_images):
-    from inference.runner import BatchRunner
+    from inference.runner import BatchRunner, decode_target
     from inference.session import Model
 
     model = Model.load("triage_cnn")
     res = BatchRunner(model).classify(fullsize_images[0])
     assert res.ok and res.attention is not None
-    x = preprocess(decode_file(fullsize_images[0]).rgb, model.card.spec)
+    # the runner's own decode: the smallest DCT scale covering the gate and the model (1/4 here)
+    x = preprocess(decode_file(fullsize_images[0], decode_target(model.card.spec), min_ratio=1.0).rgb,
+                   model.card.spec)
     logits, cam = model.infer(x)
     k = int(np.argmax(logits[0]))
     assert res.top_class == model.card.codes[k]
