@@ -222,7 +222,7 @@ class CasePanel(QScrollArea):
         self.priority_box.setProperty("priority", state.value)
         self.priority_box.style().unpolish(self.priority_box)
         self.priority_box.style().polish(self.priority_box)
-        why = res.priority_rule.capitalize() if ok else (res.message or "No result recorded")
+        why = res.priority_rule[:1].upper() + res.priority_rule[1:] if ok else (res.message or "No result recorded")
         self.priority_rule.setText(why)
         if ok:
             assert res.probabilities is not None
