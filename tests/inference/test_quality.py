@@ -15,6 +15,7 @@ import pytest
 
 from inference.quality import QualityGate
 from tests.conftest import DATA, HAM, ROOT
+from training.negatives import as_rgb8  # the same 8-bit RGB conversion the gate's fitting negatives get
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -23,15 +24,6 @@ PHOTOS = ["astronaut", "brick", "camera", "cat", "clock", "coffee", "coins", "co
           "horse", "hubble_deep_field", "immunohistochemistry", "logo", "microaneurysms", "moon", "page", "retina",
           "rocket", "text", "checkerboard"]
 
-
-def as_rgb8(img: np.ndarray) -> np.ndarray:
-    if img.dtype == bool:
-        img = img.astype(np.uint8) * 255
-    if img.dtype != np.uint8:
-        img = (255 * (img - img.min()) / max(float(img.max() - img.min()), 1e-9)).astype(np.uint8)
-    if img.ndim == 2:
-        img = np.stack([img] * 3, axis=-1)
-    return np.ascontiguousarray(img[..., :3])
 
 
 def non_dermoscopy_images() -> dict[str, np.ndarray]:
