@@ -12,7 +12,6 @@ Derm7pt, the external test (another source and device; never used for training, 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from pathlib import Path
 
@@ -24,8 +23,7 @@ from inference.runner import BatchRunner
 from inference.session import Model
 from training import metrics
 from training.classes import CODES, MALIGNANT
-from training.splits.make_pool_split import DATA_ROOT, POOL_FILE
-from training.splits.make_split import SPLIT_FILE
+from training.sources import external_items, ham_items, isic2018_items, pool_items
 
 SOURCES = {
     "ham10000_test": ("HAM10000 test split (lesion-grouped)", False),
@@ -35,21 +33,11 @@ SOURCES = {
 }
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 def source_items(key: str) -> list[tuple[Path, str]]:
     """(path, dx) of every image of one evaluation source."""
-    if key == "ham10000_test":
-        return [(DATA_ROOT / "ham10000" / "images" / f"{r['image_id']}.jpg", r["dx"]) for r in _rows(SPLIT_FILE)
-                if r["split"] == "test"]
-    if key == "pool_test":
-        return [(DATA_ROOT / r["folder"] / "images" / f"{r['image_id']}.jpg", r["dx"]) for r in _rows(POOL_FILE)
-                if r["split"] == "test"]
-    folder = DATA_ROOT / {"isic2018_test": "isic2018_test_224px", "derm7pt": "derm7pt_384px"}[key]
-    return [(folder / "images" / f"{r['image_id']}.jpg", r["dx"]) for r in _rows(folder / "metadata.csv")]
+    items = {"ham10000_test": lambda: ham_items("test"), "pool_test": lambda: pool_items("test"),
+             "isic2018_test": isic2018_items, "derm7pt": external_items}[key]()
+    return [(p, r["dx"]) for p, r in items]
 
 
 def evaluate(card: ModelCard, items: list[tuple[Path, str]], gate: QualityGate, threads: int = 2) -> dict:

@@ -12,7 +12,6 @@ Derm7pt is never read. The photos of tests/inference/test_quality.py measure the
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,19 +25,12 @@ from inference.resources import assets_dir
 from training.data import load_rgb
 from training.device_augment import device_augment
 from training.negatives import negatives
-from training.splits.make_pool_split import DATA_ROOT, POOL_FILE
-from training.splits.make_split import SPLIT_FILE
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+from training.sources import ham_items, isic2018_items, pool_items
 
 
 def source_files(split: str, pool_limit: int | None, rng: np.random.Generator) -> list[Path]:
-    ham = [DATA_ROOT / "ham10000" / "images" / f"{r['image_id']}.jpg" for r in _rows(SPLIT_FILE) if r["split"] == split]
-    pool = [DATA_ROOT / r["folder"] / "images" / f"{r['image_id']}.jpg" for r in _rows(POOL_FILE)
-            if r["split"] == split]
+    ham = [p for p, _ in ham_items(split)]
+    pool = [p for p, _ in pool_items(split)]
     if pool_limit and len(pool) > pool_limit:
         pool = [pool[i] for i in sorted(rng.choice(len(pool), pool_limit, replace=False))]
     return ham + pool
@@ -100,7 +92,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
 
     train_paths = source_files("train", args.pool_limit, rng)
-    val_paths = source_files("val", None, rng) + sorted((DATA_ROOT / "isic2018_test_224px" / "images").glob("*.jpg"))
+    val_paths = source_files("val", None, rng) + [p for p, _ in isic2018_items()]
     val_imgs = load_all(val_paths)
     # features are the slow part: cached, so refitting the MLP alone takes seconds
     cache = args.cache / f"gate_features_{args.seed}_{args.pool_limit}.npz"

@@ -15,7 +15,6 @@ exported ONNX file through the app's own pipeline.
 from __future__ import annotations
 
 import argparse
-import csv
 import shlex
 import sys
 import time
@@ -34,20 +33,14 @@ from training.device_augment import device_augment
 from training.distill import cam_in_mask, jitter_affine, run_epochs, view
 from training.evaluate import format_table, plot_confusion, predict_logits
 from training.export import OPSET, export_onnx, sha256_file, write_card
-from training.splits.make_pool_split import DATA_ROOT, POOL_FILE
+from training.sources import HAM, Item, ham_items, isic2018_items, pool_items
+from training.splits.make_pool_split import POOL_FILE
 from training.splits.make_split import SPLIT_FILE
 from training.train import ROOT, class_weights, git_commit
 
-HAM = DATA_ROOT / "ham10000"
-ISIC2018 = DATA_ROOT / "isic2018_test_224px"
 
-
-def _read(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _load(files: list[Path], rows: list[dict[str, str]], sources: list[str], spec: PreprocessSpec) -> SplitArrays:
+def _load(items: list[Item], sources: list[str], spec: PreprocessSpec) -> SplitArrays:
+    files, rows = [p for p, _ in items], [r for _, r in items]
     with ThreadPoolExecutor(max_workers=4) as pool:
         imgs = list(pool.map(lambda p: resize_rgb(load_rgb(p), spec), files))
     arr = SplitArrays(
@@ -62,22 +55,17 @@ def _load(files: list[Path], rows: list[dict[str, str]], sources: list[str], spe
 
 def load_sources(spec: PreprocessSpec, limit: int | None = None) -> dict[str, SplitArrays]:
     """train (HAM + pool), val_ham, val_pool, test_ham, test_pool, isic2018: model-size uint8 RGB."""
-    ham = _read(SPLIT_FILE)
-    pool = _read(POOL_FILE)
     out: dict[str, SplitArrays] = {}
     for name in ("train", "val", "test"):
-        h = [r for r in ham if r["split"] == name][:limit]
-        p = [r for r in pool if r["split"] == name][:limit]
-        hf = [HAM / "images" / f"{r['image_id']}.jpg" for r in h]
-        pf = [DATA_ROOT / r["folder"] / "images" / f"{r['image_id']}.jpg" for r in p]
+        h, p = ham_items(name)[:limit], pool_items(name)[:limit]
+        pool_sources = [r["source"] for _, r in p]
         if name == "train":
-            out["train"] = _load(hf + pf, h + p, ["HAM10000"] * len(h) + [r["source"] for r in p], spec)
+            out["train"] = _load(h + p, ["HAM10000"] * len(h) + pool_sources, spec)
         else:
-            out[f"{name}_ham"] = _load(hf, h, ["HAM10000"] * len(h), spec)
-            out[f"{name}_pool"] = _load(pf, p, [r["source"] for r in p], spec)
-    isic = _read(ISIC2018 / "metadata.csv")[:limit]
-    out["isic2018"] = _load([ISIC2018 / "images" / f"{r['image_id']}.jpg" for r in isic], isic,
-                            ["ISIC2018"] * len(isic), spec)
+            out[f"{name}_ham"] = _load(h, ["HAM10000"] * len(h), spec)
+            out[f"{name}_pool"] = _load(p, pool_sources, spec)
+    isic = isic2018_items()[:limit]
+    out["isic2018"] = _load(isic, ["ISIC2018"] * len(isic), spec)
     return out
 
 

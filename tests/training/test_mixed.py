@@ -74,3 +74,16 @@ def test_policy_priority_puts_melanoma_first():
     assert t.priority(0.35, p_mel=0.31) == "urgent"  # suspected melanoma: urgent
     assert t.priority(0.05, p_mel=0.01) == "routine"
     assert "suspected melanoma" in t.explain(0.35, p_mel=0.31)
+
+
+def test_derm7pt_reaches_only_the_external_evaluation():
+    """Derm7pt is the external test: no loader that training, thresholds or the gate use returns it."""
+    from training.sources import DERM7PT, external_items, ham_items, isic2018_items, pool_items
+
+    used = [p for split in ("train", "val", "test") for p, _ in ham_items(split) + pool_items(split)]
+    used += [p for p, _ in isic2018_items()]
+    assert len(used) > 20_000 and not any(DERM7PT in p.parents for p in used)
+    assert len(external_items()) == 987
+    for module in ("mixed", "fit_quality_gate", "feature_gate"):  # they never call the external loader
+        src = (ROOT / "training" / f"{module}.py").read_text()
+        assert "external_items" not in src and "derm7pt_384px" not in src, module

@@ -14,25 +14,20 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-from training.splits.make_split import make_split
+from training.splits.make_split import make_split, read_split
 
 DATA_ROOT = Path(__file__).resolve().parents[3] / "shared" / "data"
 POOL_FILE = Path(__file__).resolve().parent / "isic2019_pool.csv"
 LOW, HIGH = "isic2019_bcn_msk_84px", "isic2017_256px"
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 def pool_rows(data_root: Path = DATA_ROOT) -> list[dict[str, str]]:
     """image_id, lesion_id, dx, source, folder: one copy per image id, the sharper one preferred."""
     rows: dict[str, dict[str, str]] = {}
-    for r in read_csv(data_root / LOW / "metadata.csv"):
+    for r in read_split(data_root / LOW / "metadata.csv"):
         rows[r["image_id"]] = {"image_id": r["image_id"], "lesion_id": r["lesion_id"] or r["image_id"],
                                "dx": r["dx"], "source": r["source"], "folder": LOW}
-    for r in read_csv(data_root / HIGH / "metadata.csv"):
+    for r in read_split(data_root / HIGH / "metadata.csv"):
         prev = rows.get(r["image_id"])
         if prev is not None:
             if prev["dx"] != r["dx"]:
