@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 from inference import image as image_mod  # noqa: E402
 from inference.card import DEFAULT_MODEL  # noqa: E402
 from inference.errors import ImageError  # noqa: E402
-from inference.image import decode_file, read_bytes  # noqa: E402
+from inference.files import read_bytes  # noqa: E402
+from inference.image import decode_file  # noqa: E402
 from inference.preprocess import normalize, resize_rgb  # noqa: E402
 from inference.quality import QualityGate  # noqa: E402
 from inference.runner import BatchRunner, _Prepared  # noqa: E402

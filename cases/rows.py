@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from inference.card import Thresholds
 from inference.errors import ImageError
-from inference.image import file_sha256
+from inference.files import file_sha256
 from inference.quality import GATE_FILE
 from inference.resources import assets_dir
 from inference.result import Result, csv_columns

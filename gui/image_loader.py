@@ -16,7 +16,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, S
 from PySide6.QtGui import QImage, QImageReader
 
 from inference.errors import ImageError
-from inference.image import read_bytes
+from inference.files import read_bytes
 
 QImageReader.setAllocationLimit(1024)  # MB; the inference decoder has its own (stricter) pixel limit
 THUMB_SIZE = QSize(56, 42)
@@ -26,7 +26,7 @@ def load_scaled(path: str, bound: QSize | None = None) -> tuple[QImage, str]:
     """(image, "") read with EXIF orientation applied and scaled to fit `bound` (None: full size), or
     (null image, why) when the file cannot be read.
 
-    The bytes are read by `inference.image.read_bytes` (regular files only, stat first, non-blocking open,
+    The bytes are read by `inference.files.read_bytes` (regular files only, stat first, non-blocking open,
     read deadline; any byte sequence in the name), so a FIFO or a link to /dev/zero is refused instead of
     blocking in QImageReader's open() with the GIL held; Qt only decodes the bytes in memory.
     """

@@ -10,10 +10,7 @@ here; anything simplejpeg refuses (CMYK, 12-bit, damaged files) and every other 
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import os
-import stat
 import struct
 import time
 from dataclasses import dataclass
@@ -23,7 +20,7 @@ import cv2
 import numpy as np
 
 from inference.errors import ImageError
-from inference.paths import display_path
+from inference.files import read_bytes
 
 try:
     import simplejpeg
@@ -31,14 +28,11 @@ except ImportError:  # pragma: no cover - a declared dependency; OpenCV decodes 
     simplejpeg = None
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp"})
-MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_PIXELS = 100_000_000  # 10,000 x 10,000; any dermatoscope camera is well below this
 MAX_SIDE = 30_000
 # What the decoder may allocate for one image: width x height x channels x bytes per sample (8-bit RGB at
 # MAX_PIXELS). A 10000x10000 16-bit PNG needs 600 MB (1.6 GB at peak with the conversions): refused.
 MAX_DECODE_BYTES = 3 * MAX_PIXELS
-READ_TIMEOUT_S = 20.0
-READ_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -156,106 +150,6 @@ def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
     except struct.error:
         return None
     return None
-
-
-_KIND_NAMES = (
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-_O_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0) \
-    | getattr(os, "O_BINARY", 0)
-
-
-def _not_regular(p: str, mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "is a folder, not an image"
-    kind = next((name for test, name in _KIND_NAMES if test(mode)), "not a regular file")
-    target = ""
-    if os.path.islink(p):
-        try:
-            target = f" (a link to {display_path(os.path.realpath(p))})"
-        except OSError:
-            pass
-    return f"{kind}{target}, not an image file: not opened"
-
-
-def regular_file_size(path: str | Path) -> int:
-    """`stat` before anything opens the file: the size of a regular file, else ImageError with the reason.
-
-    A FIFO, a device (a link to /dev/zero), a socket, a dangling or looping link each get their own
-    message instead of blocking (a FIFO's open() waits for a writer forever) or reading without end.
-    """
-    p = os.fspath(path)
-    try:
-        st = os.stat(p)
-    except FileNotFoundError as exc:
-        if os.path.islink(p):
-            raise ImageError("broken link: its target does not exist") from exc
-        raise ImageError("file not found") from exc
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise ImageError("symbolic link loop: the file cannot be reached") from exc
-        raise ImageError(f"cannot access file: {exc.strerror or exc}") from exc
-    if not stat.S_ISREG(st.st_mode):
-        raise ImageError(_not_regular(p, st.st_mode))
-    return st.st_size
-
-
-def read_bytes(path: str | Path, timeout_s: float | None = None) -> bytes:
-    """The whole file, for regular files only (see `regular_file_size`), within MAX_FILE_BYTES.
-
-    The file is opened non-blocking (so one swapped for a FIFO after the stat cannot block open()),
-    checked again on the open descriptor, and read in chunks against a deadline (READ_TIMEOUT_S):
-    a network share that trickles bytes ends as one error row instead of a stalled scan.
-    """
-    p = os.fspath(path)
-    size = regular_file_size(p)
-    if size == 0:
-        raise ImageError("empty file (0 bytes)")
-    if size > MAX_FILE_BYTES:
-        raise ImageError(f"file too large ({size / 1e6:.0f} MB; limit {MAX_FILE_BYTES / 1e6:.0f} MB)")
-    timeout = READ_TIMEOUT_S if timeout_s is None else timeout_s
-    deadline = time.monotonic() + timeout
-    try:
-        fd = os.open(p, _O_FLAGS)
-    except PermissionError as exc:
-        raise ImageError("permission denied: the file cannot be read") from exc
-    except OSError as exc:
-        raise ImageError(f"cannot read file: {exc.strerror or exc}") from exc
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):  # replaced between the stat and the open
-            raise ImageError(_not_regular(p, st.st_mode))
-        if st.st_size > MAX_FILE_BYTES:
-            raise ImageError(f"file too large ({st.st_size / 1e6:.0f} MB; limit {MAX_FILE_BYTES / 1e6:.0f} MB)")
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            if time.monotonic() > deadline:
-                raise ImageError(f"reading the file took longer than {timeout:.0f} s (slow or stalled disk)")
-            try:
-                chunk = os.read(fd, min(READ_CHUNK, MAX_FILE_BYTES + 1 - total))
-            except BlockingIOError:
-                time.sleep(0.01)
-                continue
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > MAX_FILE_BYTES:
-                raise ImageError(f"file too large (over {MAX_FILE_BYTES / 1e6:.0f} MB)")
-    except PermissionError as exc:
-        raise ImageError("permission denied: the file cannot be read") from exc
-    except OSError as exc:
-        raise ImageError(f"cannot read file: {exc.strerror or exc}") from exc
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    if not data:
-        raise ImageError("empty file (0 bytes)")
-    return data
 
 
 def _to_rgb8(img: np.ndarray) -> np.ndarray:
@@ -447,7 +341,3 @@ def decode_file(path: str | Path, target_hw: tuple[int, int] | None = None, min_
 
 def is_image_path(path: str | Path) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
-
-
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(read_bytes(path)).hexdigest()

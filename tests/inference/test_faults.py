@@ -13,7 +13,8 @@ import threading
 import pytest
 
 from inference.errors import ImageError
-from inference.image import MAX_DECODE_BYTES, decode_bytes, decode_cost, read_bytes, regular_file_size
+from inference.files import read_bytes, regular_file_size
+from inference.image import MAX_DECODE_BYTES, decode_bytes, decode_cost
 from inference.paths import display_path
 from tests.bad_images import NON_UTF8_NAME, fault_corpus, png_header
 
