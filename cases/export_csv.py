@@ -9,7 +9,7 @@ import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from cases.store import CaseRecord
+from cases.records import CaseRecord
 from inference.result import csv_columns
 
 EXTRA_COLUMNS = [

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from cases.store import CaseRecord, Ingest, Store
+from cases.records import CaseRecord, Ingest
+from cases.store import Store
 from inference.image import is_image_path
 from inference.result import Result
 from inference.runner import BatchRunner, ProgressCallback

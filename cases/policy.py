@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cases.store import CaseRecord, Store, read_policy_overrides
+from cases.records import CaseRecord
+from cases.store import Store, read_policy_overrides
 from cases.vocab import Triage
 from inference.card import ModelCard, Thresholds, ValidationScores, available_models, card_path_for
 from inference.errors import ModelError

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cases.store import DB_NAME, SCHEMA_VERSION, Store, StoreError, private
+from cases.schema import SCHEMA_VERSION
+from cases.store import DB_NAME, Store, StoreError, private
 
 LOCK_NAME = "dermtriage.lock"
 BACKUP_DIR = "backups"

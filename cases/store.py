@@ -10,103 +10,33 @@ worker writes.
 from __future__ import annotations
 
 import getpass
-import hashlib
-import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
+from cases.audit import _AUDIT_NO_UPDATE, GENESIS, PURGED, audit_entry_hash, text_sha256, verify_audit_chain
+from cases.records import (
+    RESULT_COLUMNS,
+    SELECT_CASES,
+    CaseRecord,
+    Ingest,
+    IngestOutcome,
+    encode_column,
+    path_to_db,
+    record_from_row,
+)
+from cases.schema import MIGRATIONS, SCHEMA_VERSION, split_sql
 from cases.vocab import Review
 from inference.paths import display_path
 from inference.result import Result
-from inference.vocab import Priority, Status, StrEnum
 
 DB_NAME = "dermtriage.sqlite3"
 DATA_DIR_ENV = "DERMTRIAGE_DATA_DIR"
 
-# Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE cases (
-        id INTEGER PRIMARY KEY,
-        patient_id TEXT NOT NULL DEFAULT '',
-        path TEXT NOT NULL,
-        sha256 TEXT UNIQUE,
-        added TEXT NOT NULL,
-        review_status TEXT NOT NULL DEFAULT 'new',
-        note TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX cases_path ON cases(path);
-    CREATE TABLE results (
-        id INTEGER PRIMARY KEY,
-        case_id INTEGER NOT NULL REFERENCES cases(id),
-        model_name TEXT NOT NULL,
-        model_version TEXT NOT NULL,
-        status TEXT NOT NULL,
-        probabilities TEXT,
-        top_class TEXT,
-        top_name TEXT,
-        malignant_score REAL,
-        priority TEXT,
-        priority_rule TEXT NOT NULL DEFAULT '',
-        quality TEXT NOT NULL DEFAULT '{}',
-        warnings TEXT NOT NULL DEFAULT '[]',
-        message TEXT NOT NULL DEFAULT '',
-        width INTEGER,
-        height INTEGER,
-        decode_ms REAL,
-        preprocess_ms REAL,
-        inference_ms REAL,
-        created TEXT NOT NULL
-    );
-    CREATE INDEX results_case ON results(case_id);
-    CREATE TABLE audit (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        user TEXT NOT NULL,
-        case_id INTEGER,
-        action TEXT NOT NULL,
-        detail TEXT NOT NULL DEFAULT ''
-    );
-    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-        BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-        BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-    """,
-    # v2: cases can leave the queue without losing their history (the audit log keeps pointing at them).
-    "ALTER TABLE cases ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;",
-    # v3: the predicted class's activation map (JSON rows), for the viewer's "where the model looked".
-    "ALTER TABLE results ADD COLUMN attention TEXT;",
-    # v4: the triage policy (rule + thresholds) per model name and version, append-only: the latest row of
-    # a model is in force; NULL thresholds mean "the model card's". Every change is also in the audit log.
-    """
-    CREATE TABLE policy (
-        id INTEGER PRIMARY KEY,
-        model_name TEXT NOT NULL,
-        model_version TEXT NOT NULL,
-        rule TEXT NOT NULL DEFAULT '',
-        urgent REAL,
-        soon REAL,
-        set_at TEXT NOT NULL,
-        set_by TEXT NOT NULL
-    );
-    CREATE INDEX policy_model ON policy(model_name, model_version, id);
-    """,
-    # v5 (issue 12): the audit log hash-chained: each entry carries the hash of the one before, its own hash
-    # (over id, time, user, case, action and the detail's sha256) and the detail's sha256 (so a purge can
-    # blank a detail without breaking the chain). Entries written before v5 have NULL hashes.
-    """
-    ALTER TABLE audit ADD COLUMN detail_sha256 TEXT;
-    ALTER TABLE audit ADD COLUMN prev_hash TEXT;
-    ALTER TABLE audit ADD COLUMN hash TEXT;
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class _Releasable(Protocol):
@@ -134,54 +64,6 @@ def describe_write_error(exc: BaseException) -> str:
     if "disk i/o" in low:
         return "the disk reported an I/O error"
     return text
-
-
-PURGED = "[purged]"  # what a purge leaves of an audit entry's detail
-GENESIS = "0" * 64
-AUDIT_TRIGGERS = ("audit_no_update", "audit_no_delete")
-_AUDIT_NO_UPDATE = ("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
-                    "BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END")
-
-
-def audit_entry_hash(prev_hash: str, entry_id: int, at: str, user: str, case_id: int | None, action: str,
-                     detail_sha256: str) -> str:
-    text = json.dumps([prev_hash, entry_id, at, user, case_id, action, detail_sha256], separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def verify_audit_chain(conn: sqlite3.Connection) -> list[str]:
-    """Problems with the audit log: a missing append-only trigger, an entry changed, removed or inserted
-    (the hash chain), a detail changed. Empty when the log is intact."""
-    problems = []
-    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    for trig in AUDIT_TRIGGERS:
-        if trig not in names:
-            problems.append(f"the audit log's protection {trig} was removed")
-    cols = {r[1] for r in conn.execute("PRAGMA table_info(audit)")}
-    if "hash" not in cols:
-        return problems
-    prev, chained = GENESIS, False
-    for r in conn.execute("SELECT id, at, user, case_id, action, detail, detail_sha256, prev_hash, hash "
-                          "FROM audit ORDER BY id"):
-        entry_id, at, user, case_id, action, detail, dsha, prev_hash, own = r
-        if own is None:
-            if chained:
-                problems.append(f"audit entry {entry_id} has no hash (written around the app)")
-                break
-            continue
-        chained = True
-        if prev_hash != prev or own != audit_entry_hash(prev, entry_id, at, user, case_id, action, dsha or ""):
-            problems.append(f"the audit log was changed at entry {entry_id} (hash chain broken)")
-            break
-        if detail != PURGED and text_sha256(detail) != dsha:
-            problems.append(f"audit entry {entry_id}'s detail was changed")
-            break
-        prev = own
-    return problems
 
 
 def data_dir() -> Path:
@@ -223,99 +105,6 @@ def current_user() -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name (service account, odd OS): still audit the action
         return "unknown"
-
-
-# Result fields kept in the results table (path and sha256 belong to the case), and how their values
-# are stored: JSON text for containers, the plain value otherwise. Rows are mapped by column name, so a
-# field added to Result needs a migration adding its column and nothing else.
-RESULT_COLUMNS = tuple(f.name for f in fields(Result) if f.name not in ("path", "sha256"))
-_JSON_COLUMNS = frozenset({"probabilities", "quality", "warnings", "attention"})
-_ENUM_COLUMNS = {"status": Status, "priority": Priority}
-
-
-@dataclass
-class CaseRecord:
-    """One queue row: the case (who, which file, the clinician's review and note) and its latest Result."""
-
-    id: int
-    patient_id: str
-    path: str
-    sha256: str | None
-    added: str
-    result: Result
-    review_status: Review = Review.NEW
-    note: str = ""
-    analysed: str = ""  # when the latest result was stored
-
-    @property
-    def file_name(self) -> str:
-        """The file's name as text the window can show (undecodable bytes as U+FFFD)."""
-        return display_path(Path(self.path).name)
-
-    @property
-    def display_path(self) -> str:
-        return display_path(self.path)
-
-
-class Ingest(StrEnum):
-    """What happened to one finished image: a new case, an updated one, or a duplicate left alone."""
-
-    ADDED = "added"
-    UPDATED = "updated"
-    DUPLICATE = "duplicate"
-
-
-@dataclass(frozen=True)
-class IngestOutcome:
-    record: CaseRecord | None
-    kind: Ingest
-
-
-_SELECT = (
-    "SELECT c.id, c.patient_id, c.path, c.sha256, c.added, c.review_status, c.note, r.created AS analysed, "
-    + ", ".join(f"r.{name}" for name in RESULT_COLUMNS)
-    + " FROM cases c LEFT JOIN results r ON r.id = (SELECT MAX(id) FROM results WHERE case_id = c.id)"
-)
-
-
-def path_to_db(path: str) -> str | bytes:
-    """A path as stored: text, or (for a name that is not valid UTF-8, surrogate-escaped by Python) the
-    file system's bytes as a BLOB, so the exact file can be opened again. SQLite cannot store the
-    surrogates as text (the GUI batch used to stop there)."""
-    try:
-        path.encode("utf-8")
-        return path
-    except UnicodeEncodeError:
-        return os.fsencode(path)
-
-
-def path_from_db(value: str | bytes) -> str:
-    return os.fsdecode(value) if isinstance(value, bytes) else value
-
-
-def _encode(name: str, value: object) -> object:
-    if value is None:
-        return None
-    if name in _JSON_COLUMNS:
-        return json.dumps(value)
-    return str(value) if name in _ENUM_COLUMNS else value
-
-
-def _decode(name: str, value: object) -> object:
-    if name in _JSON_COLUMNS:
-        return json.loads(str(value))
-    return _ENUM_COLUMNS[name](value) if name in _ENUM_COLUMNS else value
-
-
-def _record(row: sqlite3.Row) -> CaseRecord:
-    """A row of _SELECT -> CaseRecord, by column name; NULLs (no result yet) take Result's defaults."""
-    values = {name: _decode(name, row[name]) for name in RESULT_COLUMNS if row[name] is not None}
-    values.setdefault("status", Status.ERROR)
-    path = path_from_db(row["path"])
-    result = Result(path=path, sha256=row["sha256"], **values)
-    return CaseRecord(id=row["id"], patient_id=row["patient_id"], path=path, sha256=row["sha256"],
-                      added=row["added"], result=result, review_status=Review.parse(row["review_status"])
-                      or Review.NEW, note=row["note"], analysed=row["analysed"] or "")
 
 
 class Store:
@@ -404,12 +193,12 @@ class Store:
 
     # ---- reading ---------------------------------------------------------------------------------
     def load_cases(self) -> list[CaseRecord]:
-        rows = self.conn.execute(_SELECT + " WHERE c.removed = 0 ORDER BY c.id").fetchall()
-        return [_record(r) for r in rows]
+        rows = self.conn.execute(SELECT_CASES + " WHERE c.removed = 0 ORDER BY c.id").fetchall()
+        return [record_from_row(r) for r in rows]
 
     def get_case(self, case_id: int) -> CaseRecord | None:
-        row = self.conn.execute(_SELECT + " WHERE c.id = ?", (case_id,)).fetchone()
-        return _record(row) if row else None
+        row = self.conn.execute(SELECT_CASES + " WHERE c.id = ?", (case_id,)).fetchone()
+        return record_from_row(row) if row else None
 
     def audit_log(self, case_id: int | None = None) -> list[tuple[str, str, int | None, str, str]]:
         sql = "SELECT at, user, case_id, action, detail FROM audit"
@@ -471,7 +260,7 @@ class Store:
 
     def _insert_result(self, tx: _Tx, case_id: int, res: Result) -> None:
         names = ("case_id", "created", *RESULT_COLUMNS)
-        values = (case_id, now_iso(), *(_encode(n, getattr(res, n)) for n in RESULT_COLUMNS))
+        values = (case_id, now_iso(), *(encode_column(n, getattr(res, n)) for n in RESULT_COLUMNS))
         tx.execute(f"INSERT INTO results ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
 
     def ingest(self, res: Result, patient_id: str | None = None, case_id: int | None = None,
@@ -585,17 +374,6 @@ class _Tx:
         return self.conn.execute(sql, args)
 
     def executescript_in_tx(self, script: str) -> None:
-        for stmt in _split_sql(script):
+        for stmt in split_sql(script):
             self.conn.execute(stmt)
 
-
-def _split_sql(script: str) -> list[str]:
-    """Split a migration into statements, keeping trigger bodies (BEGIN ... END;) whole."""
-    out, buf = [], ""
-    for part in script.split(";"):
-        buf += part + ";"
-        if sqlite3.complete_statement(buf):
-            if buf.strip(" \n;"):
-                out.append(buf.strip())
-            buf = ""
-    return out

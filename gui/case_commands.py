@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBo
 
 from cases.export_csv import export_csv
 from cases.job import ScanItem
-from cases.store import CaseRecord, Store
+from cases.records import CaseRecord
+from cases.store import Store
 from cases.vocab import Review
 from gui.dialogs.compare import CompareDialog
 from gui.dialogs.settings_dialog import documents_dir

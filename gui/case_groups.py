@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 
 from cases.policy import triage_key, triage_state
-from cases.store import CaseRecord
+from cases.records import CaseRecord
 from cases.vocab import UNASSIGNED
 from gui.icons import priority_icon
 from gui.queue_model import CASE_ID_ROLE

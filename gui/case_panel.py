@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from cases.policy import triage_state
-from cases.store import CaseRecord
+from cases.records import CaseRecord
 from cases.vocab import DISCLAIMER, UNASSIGNED, Review
 from gui.icons import priority_pixmap
 from gui.queue_model import format_added

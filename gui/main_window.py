@@ -15,8 +15,9 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBo
 
 from cases.job import ScanItem
 from cases.policy import triage_state
+from cases.records import CaseRecord
 from cases.samples import attribution_text, load_samples
-from cases.store import CaseRecord, Store
+from cases.store import Store
 from cases.vocab import UNASSIGNED, Review
 from gui import storage_ui
 from gui.actions import WindowActions

@@ -20,8 +20,9 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFil
 from PySide6.QtGui import QColor, QPixmap, QStandardItem, QStandardItemModel
 
 from cases.policy import TriagePolicy, triage_key, triage_state
+from cases.records import CaseRecord
 from cases.storage import refresh_backups
-from cases.store import CaseRecord, Store, StoreError
+from cases.store import Store, StoreError
 from cases.vocab import UNASSIGNED, Review, Triage
 from gui.icons import priority_icon
 

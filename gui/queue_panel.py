@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cases.store import CaseRecord
+from cases.records import CaseRecord
 from cases.vocab import Review, Triage
 from gui.case_groups import GROUP_ROLE, GroupModel
 from gui.icons import priority_pixmap

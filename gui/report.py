@@ -14,7 +14,8 @@ from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt, QUrl
 from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 
 from cases.policy import triage_state
-from cases.store import CaseRecord, current_user
+from cases.records import CaseRecord
+from cases.store import current_user
 from cases.vocab import DISCLAIMER, INTENDED_USE, INTENDED_USE_TITLE, UNASSIGNED
 from gui.heatmap import legend_image, with_heatmap
 from gui.image_loader import load_scaled

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from cases.job import ScanItem, ScanJob
-from cases.store import CaseRecord
+from cases.records import CaseRecord
 from inference.session import Model
 
 

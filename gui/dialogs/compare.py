@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QWidget
 
 from cases.policy import triage_state
-from cases.store import CaseRecord
+from cases.records import CaseRecord
 from cases.vocab import UNASSIGNED
 from gui.queue_model import format_added
 from gui.viewer import ImageViewer

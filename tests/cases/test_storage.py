@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from cases import storage
+from cases.audit import PURGED, verify_audit_chain
 from cases.storage import DamagedError, InstanceLock, LockedError, check_database, open_store
-from cases.store import DB_NAME, PURGED, Store, StoreWriteError, verify_audit_chain
+from cases.store import DB_NAME, Store, StoreWriteError
 from inference.result import Result
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cases.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+from cases.schema import MIGRATIONS, SCHEMA_VERSION
+from cases.store import Store, StoreError
 from inference.result import Result
 
 
