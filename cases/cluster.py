@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cases.rows import Manifest, Row, RowWorker
-from inference.card import Thresholds
+from inference.referral import Thresholds
 from inference.session import Model
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The triage policy: the clinic's audited threshold overrides and the queue's triage order.
 
-The rule itself (`inference.card.Thresholds`) stays in inference because the batch runner applies it to
+The rule itself (`inference.referral.Thresholds`) stays in inference because the batch runner applies it to
 every image; this module decides which thresholds are in force and where a stored result sits in the
 queue. Qt-free, so the window, the exports and the tests all use the same policy.
 """
@@ -18,8 +18,10 @@ from pathlib import Path
 from cases.records import CaseRecord
 from cases.store import Store, read_policy_overrides
 from cases.vocab import Triage
-from inference.card import ModelCard, Thresholds, ValidationScores, available_models, card_path_for
+from inference.card import ModelCard, available_models, card_path_for
+from inference.card_schema import ValidationScores
 from inference.errors import ModelError
+from inference.referral import Thresholds
 from inference.result import Result
 from inference.vocab import Priority, Status
 

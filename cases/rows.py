@@ -13,10 +13,10 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
-from inference.card import Thresholds
 from inference.errors import ImageError
 from inference.files import file_sha256
 from inference.quality import GATE_FILE
+from inference.referral import Thresholds
 from inference.resources import assets_dir
 from inference.result import Result, csv_columns
 from inference.runner import BatchRunner

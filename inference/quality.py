@@ -23,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inference.card_schema import FeatureGateSpec
 from inference.resources import assets_dir
 
 GATE_FILE = "quality_gate.json"
@@ -152,7 +153,7 @@ class FeatureGate:
         self.w, self.b, self.min_prob = np.asarray(w, np.float64), float(b), float(min_prob)
 
     @classmethod
-    def from_spec(cls, spec) -> FeatureGate:  # noqa: ANN001 - inference.card.FeatureGateSpec
+    def from_spec(cls, spec: FeatureGateSpec) -> FeatureGate:
         return cls(np.array(spec.mean), np.array(spec.std), np.array(spec.w), spec.b, spec.min_prob)
 
     def prob(self, feats: np.ndarray) -> np.ndarray:

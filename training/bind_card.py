@@ -22,7 +22,8 @@ import onnx
 import onnxruntime as ort
 
 from inference.binding import BINDING_KEY, binding_digest, make_binding, probe_input
-from inference.card import ModelCard, validate_card
+from inference.card import ModelCard
+from inference.card_schema import validate_card
 
 
 def _probe_logits(onnx_path: Path, raw: dict) -> np.ndarray:

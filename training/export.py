@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from inference.card import validate_card  # the app reads cards through the same schema
+from inference.card_schema import validate_card  # the app reads cards through the same schema
 from inference.session import sha256_file  # the app verifies with the same function
 
 __all__ = ["OPSET", "export_onnx", "quantize_int8", "sha256_file", "write_card"]
@@ -51,7 +51,7 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calib: np.ndarray, batch: in
 
 
 def write_card(card: dict, path: Path) -> None:
-    """Write a model card, after checking it against the app's schema (inference.card.CardFile): a card
+    """Write a model card, after checking it against the app's schema (inference.card_schema.CardFile): a card
     the app could not read, or would read differently, fails here, at training time, with the field named."""
     validate_card(card, f"model card {path.name}")
     path.write_text(json.dumps(card, indent=2) + "\n")

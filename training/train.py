@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from inference.card import CARD_FORMAT
+from inference.card_schema import CARD_FORMAT
 from inference.preprocess import PreprocessSpec
 from inference.preprocess import normalize as np_normalize
 from training import metrics

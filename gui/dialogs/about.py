@@ -16,7 +16,8 @@ from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from cases.vocab import DISCLAIMER, INTENDED_USE
-from inference.card import CardFile, ConfusionMatrix, ModelCard, SourceMetrics
+from inference.card import ModelCard
+from inference.card_schema import CardFile, ConfusionMatrix, SourceMetrics
 
 CONFUSION_URL = "dermtriage:confusion"
 

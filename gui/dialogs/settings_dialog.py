@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 from cases.policy import SENSITIVITY_FLOOR, card_policy_effect, policy_thresholds, set_policy, write_policy_file
 from cases.store import Store
 from gui.settings import THEMES, AppSettings
-from inference.card import MELANOMA_FIRST, ModelCard, available_models, card_path_for
+from inference.card import ModelCard, available_models, card_path_for
 from inference.errors import ModelError
+from inference.referral import MELANOMA_FIRST
 from inference.session import cpu_count
 
 

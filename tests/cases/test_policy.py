@@ -67,7 +67,7 @@ def test_csv_export_without_a_window(tmp_path) -> None:  # noqa: ANN001
 
 def test_policy_effect_on_hand_made_validation_scores() -> None:
     from cases.policy import policy_effect
-    from inference.card import MALIGNANT_SUM, MELANOMA_FIRST, Thresholds
+    from inference.referral import MALIGNANT_SUM, MELANOMA_FIRST, Thresholds
 
     p_mel = [0.50, 0.20, 0.05, 0.01, 0.02, 0.30, 0.01, 0.00]
     p_mal = [0.60, 0.40, 0.10, 0.05, 0.50, 0.35, 0.02, 0.90]

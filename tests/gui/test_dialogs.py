@@ -141,7 +141,7 @@ def test_about_shows_the_per_source_table_of_newer_cards(tmp_path) -> None:  # n
 def test_settings_show_what_the_policy_does_on_validation_data(qtbot, window) -> None:  # noqa: ANN001
     import dataclasses
 
-    from inference.card import ValidationScores
+    from inference.card_schema import ValidationScores
 
     dlg = SettingsDialog(window.settings, window.store, parent=window)
     qtbot.addWidget(dlg)

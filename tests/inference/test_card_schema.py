@@ -1,4 +1,4 @@
-"""The model card schema (inference.card.CardFile): old cards load, new fields are typed, errors are named."""
+"""The model card schema (inference.card_schema.CardFile): old cards load, new fields are typed, errors are named."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import json
 
 import pytest
 
-from inference.card import CARD_FORMAT, MELANOMA_FIRST, CardFile, ModelCard, validate_card
+from inference.card import ModelCard
+from inference.card_schema import CARD_FORMAT, CardFile, validate_card
 from inference.errors import CardError
+from inference.referral import MELANOMA_FIRST
 from tests.conftest import MODELS
 
 SOURCE = {

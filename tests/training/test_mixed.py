@@ -20,7 +20,8 @@ def test_mixed_smoke_run_writes_a_valid_card(tmp_path):
         [sys.executable, "-m", "training.mixed", "--limit", "32", "--epochs", "1", "--max-batches", "2",
          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    from inference.card import MELANOMA_FIRST, validate_card
+    from inference.card_schema import validate_card
+    from inference.referral import MELANOMA_FIRST
 
     raw = json.loads((tmp_path / "triage_cnn.json").read_text())
     doc = validate_card(raw)
@@ -67,7 +68,7 @@ def test_melanoma_first_thresholds_meet_the_sensitivity_they_promise():
 
 
 def test_policy_priority_puts_melanoma_first():
-    from inference.card import MELANOMA_FIRST, Thresholds
+    from inference.referral import MELANOMA_FIRST, Thresholds
 
     t = Thresholds(urgent=0.3, soon=0.1, kind=MELANOMA_FIRST)
     assert t.priority(0.95, p_mel=0.05) == "soon"  # a likely BCC: soon, not urgent
