@@ -44,3 +44,11 @@ def test_no_network_modules_in_the_app():
         if (ROOT / room).is_dir():
             for f, mods in imported_modules(ROOT / room).items():
                 assert not mods & NETWORK, f
+
+
+def test_no_module_over_400_lines():
+    """Small modules named for what they hold (issue 13): a file past 400 lines holds more than one room."""
+    rooms = ("inference", "cases", "gui", "dermtriage", "training", "benchmarks", "tools", "tests")
+    long = {str(p.relative_to(ROOT)): n for room in rooms for p in (ROOT / room).rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
+    assert not long, long

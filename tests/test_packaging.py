@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
+import slim_icu  # noqa: E402
 import slim_libs  # noqa: E402
 
 needs_toolchain = pytest.mark.skipif(
@@ -66,6 +67,6 @@ def test_icu_trim_keeps_english_root_and_time_zones():
              "coll/root.res", "coll/ucadata.icu", "zone/en.res", "zone/fr.res", "zoneinfo64.res", "metaZones.res",
              "brkitr/cjdict.dict", "brkitr/root.res", "ibm-943_P15A-2003.cnv", "cnvalias.icu", "translit/root.res",
              "curr/en.res", "unames.icu", "pool.res", "nfkc.nrm", "res_index.res", "zh_Hant_TW.res"]
-    drop = set(slim_libs.icu_items_to_drop(items))
+    drop = set(slim_icu.icu_items_to_drop(items))
     assert drop == {"icudt73l/de.res", "coll/de.res", "zone/fr.res", "brkitr/cjdict.dict", "brkitr/root.res",
                     "ibm-943_P15A-2003.cnv", "translit/root.res", "curr/en.res", "unames.icu", "zh_Hant_TW.res"}

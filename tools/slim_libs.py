@@ -11,7 +11,7 @@ are dropped. If a future code path ever reached one, the process stops with
 "DermTriage: <function> of <library> is not in this build" instead of misbehaving.
 
 Also: numpy's libgfortran becomes a shim of the four functions its OpenBLAS imports (`GFORTRAN_SHIM`);
-Qt's ICU data is cut to English/root, collation and time zones (`trim_icu_data`, needs icupkg); top-level
+Qt's ICU data is cut to English/root, collation and time zones (tools/slim_icu.py, needs icupkg); top-level
 libraries nothing needs any more are dropped (`prune_orphans`); symbol tables are stripped where that is
 safe (`strip_binaries`). Each step keeps the original when its tool or its check fails.
 
@@ -186,6 +186,7 @@ def _match(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def slim_binaries(binaries: list, workdir: Path) -> tuple[list, list[str]]:
+    import slim_icu  # here, not at the top: slim_icu uses this module's `soname`
     """PyInstaller's a.binaries with OpenCV's unused libraries stubbed or dropped (Linux with a C compiler).
 
     Returns (new list, what was done, one line per library). Elsewhere, or with DERMTRIAGE_FULL_OPENCV=1,
@@ -219,7 +220,7 @@ def slim_binaries(binaries: list, workdir: Path) -> tuple[list, list[str]]:
             out.append((dest, str(shim), *entry[2:]))
             notes.append(f"replaced {base} ({Path(src).stat().st_size / 1e6:.1f} MB) by a shim of the four "
                          "functions numpy's OpenBLAS calls")
-        elif base.startswith("libicudata.so") and (small := trim_icu_data(Path(src), workdir / base, cc)):
+        elif base.startswith("libicudata.so") and (small := slim_icu.trim_icu_data(Path(src), workdir / base, cc)):
             out.append((dest, str(small), *entry[2:]))
             notes.append(f"trimmed {base} to en/root ({Path(src).stat().st_size / 1e6:.1f} -> "
                          f"{small.stat().st_size / 1e6:.1f} MB)")
@@ -306,77 +307,6 @@ def prune_orphans(binaries: list, notes: list[str]) -> tuple[list, list[str]]:
         for e in orphans:
             out.remove(e)
             notes.append(f"dropped {e[0]} ({Path(e[1]).stat().st_size / 1e6:.2f} MB): no remaining binary needs it")
-
-
-_LOCALE_ITEM = re.compile(r"^(?:[a-z]+/)?([a-z]{2,3}(?:_[A-Za-z0-9]+)*)\.res$")
-
-
-# ICU trees Qt never reads here: break iteration (Qt segments text with its own Unicode tables),
-# transliteration, spell-out rules, and display names of currencies, units, languages and regions (QLocale
-# carries its own CLDR data). Qt uses ICU for collation (QCollator, file-dialog sorting), case mapping,
-# time-zone names and legacy text codecs.
-_ICU_UNUSED_TREES = ("brkitr/", "translit/", "rbnf/", "curr/", "unit/", "lang/", "region/")
-
-
-def icu_items_to_drop(items: list[str]) -> list[str]:
-    """ICU data items Qt does not need in this app: other locales' bundles (root, en and en_* stay), the
-    trees above, the legacy-codepage converter tables (*.cnv: the app reads and writes only UTF-8; Qt's
-    UTF-8/16/32 and Latin-1 codecs are its own), confusables and character names."""
-    drop = []
-    for item in items:
-        tail = item.split("/", 1)[1] if item.startswith("icudt") else item  # listed with or without the prefix
-        m = _LOCALE_ITEM.match(tail)
-        if tail.startswith(_ICU_UNUSED_TREES) or tail.endswith((".cnv", ".cfu")) or tail == "unames.icu":
-            drop.append(item)
-        elif m and m.group(1) not in ("root", "pool", "en", "res_index") and not m.group(1).startswith("en_"):
-            drop.append(item)
-    return drop
-
-
-def trim_icu_data(lib: Path, out: Path, cc: str) -> Path | None:
-    """A libicudata with only what `icu_items_to_drop` keeps (needs icupkg: Debian's icu-devtools)."""
-    icupkg = shutil.which("icupkg")
-    if icupkg is None:
-        return None
-    syms = subprocess.run(["readelf", "--dyn-syms", "-W", str(lib)], capture_output=True, text=True,
-                          check=True).stdout
-    m = re.search(r"^\s*\d+:\s+([0-9a-f]+)\s+(0x[0-9a-f]+|\d+)\s+OBJECT\s+GLOBAL\s+\S+\s+\d+\s+(icudt\d+_dat)\s*$",
-                  syms, re.M)
-    if m is None:
-        return None
-    addr, size, symbol = int(m.group(1), 16), int(m.group(2), 0), m.group(3)
-    sections = subprocess.run(["readelf", "-S", "-W", str(lib)], capture_output=True, text=True, check=True).stdout
-    offset = None
-    for line in sections.splitlines():
-        f = re.match(r"^\s*\[\s*\d+\]\s+\S+\s+PROGBITS\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)", line)
-        if f and int(f.group(1), 16) <= addr < int(f.group(1), 16) + int(f.group(3), 16):
-            offset = addr - int(f.group(1), 16) + int(f.group(2), 16)
-    if offset is None:
-        return None
-    with tempfile.TemporaryDirectory(prefix="dt-icu-") as tmp:
-        name = symbol[: -len("_dat")] + "l"  # icudt73l: little-endian ASCII, what x86-64 ICU loads
-        full, small = Path(tmp) / f"{name}.dat", Path(tmp) / "small" / f"{name}.dat"
-        small.parent.mkdir()
-        with open(lib, "rb") as fh:
-            fh.seek(offset)
-            full.write_bytes(fh.read(size))
-        items = subprocess.run([icupkg, "-l", str(full)], capture_output=True, text=True, check=True).stdout.split()
-        drop = Path(tmp) / "drop.txt"
-        drop.write_text("\n".join(icu_items_to_drop(items)) + "\n", encoding="ascii")
-        subprocess.run([icupkg, "--ignore-deps", "-r", str(drop), str(full), str(small)], check=True,
-                       capture_output=True)
-        asm = Path(tmp) / "icudata.S"
-        asm.write_text(f""".section .rodata
-.globl {symbol}
-.type {symbol}, @object
-.balign 16
-{symbol}:
-.incbin "{small}"
-.size {symbol}, . - {symbol}
-.section .note.GNU-stack,"",@progbits
-""", encoding="ascii")
-        subprocess.run([cc, "-shared", "-o", str(out), str(asm), f"-Wl,-soname,{soname(lib)}"], check=True)
-    return out
 
 
 def stubbed_copy(dest: Path) -> Path:
