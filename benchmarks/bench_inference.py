@@ -39,7 +39,11 @@ def pct(xs: list[float]) -> str:
 def stage_latency(model: Model, paths: list[Path], gate: QualityGate) -> dict[str, list[float]]:
     """Batch 1 through the app's own runner (decode at the DCT scale it picks, gate, resize, model with its
     maps and feature gate, softmax, priority), one image at a time in this thread."""
-    runner = BatchRunner(model, gate, batch_size=1, decode_threads=1)
+    return runner_latency(BatchRunner(model, gate, batch_size=1, decode_threads=1), paths)
+
+
+def runner_latency(runner: BatchRunner, paths: list[Path]) -> dict[str, list[float]]:
+    """Per image, in this thread: the runner's prepare (decode, gate + resize) then its batch-1 inference."""
     out: dict[str, list[float]] = {"decode": [], "preprocess": [], "inference": [], "end_to_end": []}
     for p in paths:
         t0 = time.perf_counter()

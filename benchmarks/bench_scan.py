@@ -28,6 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_inference import runner_latency  # noqa: E402
 from inference import image as image_mod  # noqa: E402
 from inference.card import DEFAULT_MODEL  # noqa: E402
 from inference.errors import ImageError  # noqa: E402
@@ -91,20 +92,8 @@ def scan_rate(runner: BatchRunner, paths: list[Path]) -> tuple[float, int]:
 
 def latency(runner: BatchRunner, paths: list[Path]) -> dict[str, np.ndarray]:
     """One image at a time through the runner's own prepare + inference (batch 1), this thread only."""
-    out: dict[str, list[float]] = {"decode": [], "gate + resize": [], "inference": [], "end to end": []}
-    for p in paths:
-        t0 = time.perf_counter()
-        prep = runner.prepare(p)
-        t1 = time.perf_counter()
-        if prep.pixels is not None:
-            runner._infer([prep])
-        t2 = time.perf_counter()
-        res = prep.result
-        out["decode"].append(res.decode_ms)
-        out["gate + resize"].append(res.preprocess_ms)
-        out["inference"].append((t2 - t1) * 1000)
-        out["end to end"].append((t2 - t0) * 1000)
-    return {k: np.asarray(v) for k, v in out.items()}
+    labels = {"decode": "decode", "preprocess": "gate + resize", "inference": "inference", "end_to_end": "end to end"}
+    return {labels[k]: np.asarray(v) for k, v in runner_latency(runner, paths).items()}
 
 
 def main() -> None:
