@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,6 +19,14 @@ DATA = ROOT.parent / "shared" / "data"
 HAM = DATA / "ham10000"
 FULLSIZE = DATA / "ham10000_fullsize" / "images"
 MODELS = ROOT / "assets" / "models"
+
+
+def copy_images(images: list[Path], folder: Path) -> Path:
+    """A scan folder of its own holding copies of `images` (tests that add, change or delete files)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in images:
+        shutil.copy(p, folder / p.name)
+    return folder
 
 
 @pytest.fixture(scope="session")

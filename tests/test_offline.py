@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_images
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="strace and AF_UNIX checks are POSIX")
 
@@ -104,10 +104,7 @@ def _written_under(home: Path) -> list[str]:
 
 
 def test_scan_makes_no_network_access(tmp_path, fullsize_images):
-    folder = tmp_path / "images"
-    folder.mkdir()
-    for p in fullsize_images[:3]:
-        shutil.copy(p, folder / p.name)
+    folder = copy_images(fullsize_images[:3], tmp_path / "images")
     out = tmp_path / "out.csv"
     proc, seen = run_guarded(tmp_path, "scan", str(folder), "--out", str(out), "--quiet")
     assert proc.returncode == 0, proc.stderr
@@ -117,10 +114,7 @@ def test_scan_makes_no_network_access(tmp_path, fullsize_images):
 
 
 def test_app_session_makes_no_network_access(tmp_path, fullsize_images):
-    folder = tmp_path / "images"
-    folder.mkdir()
-    for p in fullsize_images[:3]:
-        shutil.copy(p, folder / p.name)
+    folder = copy_images(fullsize_images[:3], tmp_path / "images")
     proc, seen = run_guarded(tmp_path, "app", str(tmp_path / "session"), str(folder))
     assert proc.returncode == 0 and "SCANNED" in proc.stdout, proc.stdout + proc.stderr
     assert seen == [], f"network access during an app session: {seen}"

@@ -16,7 +16,7 @@ from cases.cluster import prepare_env, start_ray
 from cases.resume import Journal
 from cases.rows import Manifest
 from tests.cases.test_resume import assert_same_rows, read_rows, scan_cmd
-from tests.conftest import FULLSIZE
+from tests.conftest import FULLSIZE, copy_images
 
 prepare_env(None)  # before Ray is imported: no usage statistics, a local Ray on 127.0.0.1 only
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install '.[cluster]')")
@@ -58,10 +58,7 @@ def test_ray_rows_equal_local_rows(tmp_path, local_ray, appdata, fullsize_images
 
 def test_ray_resumes_from_the_journal(tmp_path, local_ray, appdata, fullsize_images):
     """Journalled rows whose file is unchanged are kept (checked on the actors), the rest analysed."""
-    src = tmp_path / "in"
-    src.mkdir()
-    for p in fullsize_images[:6]:
-        (src / p.name).write_bytes(p.read_bytes())
+    src = copy_images(fullsize_images[:6], tmp_path / "in")
     out = tmp_path / "r.csv"
     assert run(str(src), "--out", str(out)) == 0
     first = read_rows(out)

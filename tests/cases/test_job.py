@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cases.job import ScanItem, ScanJob, collect_images, default_patient_id
 from cases.store import Store
+from tests.conftest import copy_images
 
 
 def _tree(root: Path, images: list[Path]) -> Path:
@@ -58,10 +59,7 @@ class _Listener:
 
 
 def test_job_stores_every_image_and_reports_in_bursts(tmp_path, fullsize_images, model) -> None:  # noqa: ANN001
-    folder = tmp_path / "P9"
-    folder.mkdir()
-    for p in fullsize_images[:4]:
-        shutil.copy(p, folder / p.name)
+    folder = copy_images(fullsize_images[:4], tmp_path / "P9")
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 20)
     (folder / "readme.txt").write_text("x")
     db = tmp_path / "cases.sqlite3"

@@ -16,7 +16,7 @@ import pytest
 
 from cases.resume import Journal
 from cases.rows import EXTRA_COLUMNS, Manifest
-from tests.conftest import FULLSIZE, ROOT
+from tests.conftest import FULLSIZE, ROOT, copy_images
 from tests.csv_contract import CSV_COLUMNS, ok_rows
 
 TIMINGS = ("decode_ms", "preprocess_ms", "inference_ms")  # measured, so never equal between two runs
@@ -94,10 +94,7 @@ def test_killed_and_resumed_scan_equals_uninterrupted(tmp_path, env, fullsize_im
 
 def test_journal_reuses_rows_by_content_hash(tmp_path, env, fullsize_images):
     """A journalled row stands while the file's content hash is unchanged; a changed file is analysed again."""
-    src = tmp_path / "in"
-    src.mkdir()
-    for p in fullsize_images[:4]:
-        (src / p.name).write_bytes(p.read_bytes())
+    src = copy_images(fullsize_images[:4], tmp_path / "in")
     out = tmp_path / "r.csv"
     assert subprocess.run(scan_cmd(src, out), env=env, timeout=120).returncode == 0
     first = read_rows(out)
@@ -146,10 +143,7 @@ def test_resume_refuses_another_model_or_policy(tmp_path, env, fullsize_images):
 
 def test_parquet_has_the_csv_columns(tmp_path, env, fullsize_images):
     pq = pytest.importorskip("pyarrow.parquet", reason="Parquet output needs the cluster extra (pyarrow)")
-    src = tmp_path / "in"
-    src.mkdir()
-    for p in fullsize_images[:3]:
-        (src / p.name).write_bytes(p.read_bytes())
+    src = copy_images(fullsize_images[:3], tmp_path / "in")
     (src / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 50)
     csv_out, pq_out = tmp_path / "r.csv", tmp_path / "r.parquet"
     for out in (csv_out, pq_out):

@@ -16,6 +16,7 @@ import pytest
 
 from tests.bad_images import fault_corpus
 from tests.cases.test_scan_cli import scan
+from tests.conftest import copy_images
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, devices and byte names are POSIX")
 
@@ -74,10 +75,7 @@ def test_full_disk_leaves_no_half_file(tmp_path, fullsize_images, monkeypatch, c
     """ENOSPC in the middle of the output (mocked): exit 4, a clear message, no partial file, old file kept."""
     from cases import scan as scan_mod
 
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for p in fullsize_images[:3]:
-        (folder / p.name).write_bytes(p.read_bytes())
+    folder = copy_images(fullsize_images[:3], tmp_path / "in")
     out = tmp_path / "r.csv"
     out.write_text("previous results\n")
     real_init = scan_mod.AtomicOutput.__init__
