@@ -36,7 +36,7 @@ from inference.files import read_bytes  # noqa: E402
 from inference.image import decode_file  # noqa: E402
 from inference.preprocess import normalize, resize_rgb  # noqa: E402
 from inference.quality import QualityGate  # noqa: E402
-from inference.runner import BatchRunner, _Prepared  # noqa: E402
+from inference.runner import BatchRunner, _Prepared, decode_target  # noqa: E402
 from inference.session import Model  # noqa: E402
 
 FULLSIZE = ROOT.parent / "shared" / "data" / "ham10000_fullsize" / "images"
@@ -80,8 +80,17 @@ def turbo_floor_rate(paths: list[Path]) -> float:
 
     t = time.perf_counter()
     for p in paths:
-        simplejpeg.decode_jpeg(p.read_bytes(), colorspace="RGB", min_width=128, min_height=96)
+        simplejpeg.decode_jpeg(p.read_bytes(), colorspace="RGB", min_width=150, min_height=113)
     return len(paths) / (time.perf_counter() - t)
+
+
+def batched_inference_ms(runner: BatchRunner, paths: list[Path], batch: int = 32) -> float:
+    """Per-image cost of the runner's inference step (normalise, ONNX Runtime, feature gate, policy) in batches."""
+    preps = [p for p in (runner.prepare(x) for x in paths) if p.pixels is not None]
+    t = time.perf_counter()
+    for i in range(0, len(preps), batch):
+        runner._infer(preps[i : i + batch])
+    return (time.perf_counter() - t) * 1000 / max(len(preps), 1)
 
 
 def scan_rate(runner: BatchRunner, paths: list[Path]) -> tuple[float, int]:
@@ -147,7 +156,7 @@ def main() -> None:
 
     for p in sample:
         t = time.perf_counter()
-        simplejpeg.decode_jpeg(read_bytes(p), colorspace="RGB", min_width=128, min_height=96)
+        simplejpeg.decode_jpeg(read_bytes(p), colorspace="RGB", min_width=150, min_height=113)
         floor_ms.append((time.perf_counter() - t) * 1000)
     print(f"latency, one image at a time, 1 thread (p50 / p95 ms over {n}; previous pipeline in brackets):")
     for k in new_l:
@@ -157,8 +166,15 @@ def main() -> None:
     e2e = float(np.percentile(new_l["end to end"], 50))
     print(f"    end to end p50 {e2e:.2f} ms (must <= 6 ms); decode floor p50 {np.percentile(floor_ms, 50):.2f} ms "
           f"(aim: within 1.5 ms: {e2e - np.percentile(floor_ms, 50):+.2f} ms)")
-    print(f"    reduced decode: {decode_file(base[0], (96, 128), min_ratio=1.0).rgb.shape[:2]} decoded for the "
-          f"gate and the model")
+    print(f"    reduced decode: {decode_file(base[0], decode_target(model.card.spec), min_ratio=1.0).rgb.shape[:2]} "
+          "decoded for the gate and the model")
+    # The ceiling on two cores: every image costs its decode, its gate + resize and its share of a batch's
+    # inference on some core; perfect overlap of two cores cannot beat twice the inverse of that sum.
+    inf = batched_inference_ms(app, sample[:320])
+    per_image = float(np.percentile(new_l["decode"], 50) + np.percentile(new_l["gate + resize"], 50) + inf)
+    print(f"    batched inference {inf:.2f} ms per image; CPU time per image {per_image:.2f} ms -> two-core ceiling "
+          f"{2000 / per_image:.0f} images/s = {2000 / per_image / bare:.2f}x the baseline "
+          f"(reached: {med['app'] / (2000 / per_image):.0%})")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load:.1f} at the end")
 

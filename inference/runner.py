@@ -6,10 +6,11 @@ profile, cancellation is checked between batches, and a bad file only ever produ
 `error`/`rejected` Result.
 
 Each file is decoded once, as small as what is used allows (`decode_target`): JPEGs at the largest
-DCT scale that still covers the quality gate's 128x96 copy and the model's input (600x450 -> 1/4,
-150x113). That one small image feeds the gate and the model's resize; the pool threads keep only the
-model-size uint8 pixels, normalised per batch just before inference. The pool (decode, gate, resize;
-OpenCV and libjpeg-turbo release the GIL) and the ONNX Runtime batches in the calling thread overlap.
+DCT scale that still covers the model's input and the quality gate's 96x72 copy (600x450 -> 1/4,
+150x113). It is resized once: for a 96x72 model those uint8 pixels are both the gate's statistics copy
+and the model's input; the pool threads keep only them, normalised per batch just before inference.
+The pool (decode, gate, resize: libjpeg-turbo and OpenCV release the GIL, and the gate is a few dozen
+OpenCV calls on 7,000 pixels) and the ONNX Runtime batches in the calling thread overlap.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from inference.errors import ImageError
 from inference.image import decode_file
 from inference.preprocess import PreprocessSpec, normalize, resize_rgb
-from inference.quality import SMALL, FeatureGate, QualityGate
+from inference.quality import MIN_SIDE, SMALL, FeatureGate, QualityGate
 from inference.result import Result
 from inference.session import Model
 from inference.vocab import Status
@@ -84,15 +85,15 @@ class BatchRunner:
         res.sha256 = img.sha256
         res.width, res.height = img.width, img.height
         t0 = time.perf_counter()
-        verdict = self.gate.check(img.rgb)
+        # one small image for both: the model's input is also the gate's 96x72 copy (for a 96x72 model)
+        pixels = resize_rgb(img.rgb, spec) if min(img.rgb.shape[:2]) >= MIN_SIDE else None
+        verdict = self.gate.check(img.rgb, pixels)
         res.quality = dict(verdict.scores)
+        res.preprocess_ms = (time.perf_counter() - t0) * 1000.0
         if not verdict.ok:
             res.status = Status.REJECTED
             res.message = verdict.message
-            res.preprocess_ms = (time.perf_counter() - t0) * 1000.0
             return _Prepared(path, None, res)
-        pixels = resize_rgb(img.rgb, spec)
-        res.preprocess_ms = (time.perf_counter() - t0) * 1000.0
         return _Prepared(path, pixels, res)
 
     def _infer(self, batch: list[_Prepared]) -> list[Result]:

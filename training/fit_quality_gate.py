@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 import torch
 
+from inference.image import decode_file
 from inference.quality import FEATURE_NAMES, GATE_FILE, SMALL, Mlp, QualityGate, blur_score, features
 from inference.resources import assets_dir
-from training.data import load_rgb
 from training.device_augment import device_augment
 from training.negatives import negatives
 from training.sources import ham_items, isic2018_items, pool_items
@@ -37,8 +37,9 @@ def source_files(split: str, pool_limit: int | None, rng: np.random.Generator) -
 
 
 def load_all(paths: list[Path]) -> list[np.ndarray]:
+    """Each image decoded as the app decodes it (the runner's reduced DCT scale for the gate's copy)."""
     with ThreadPoolExecutor(4) as ex:
-        return list(ex.map(load_rgb, paths))
+        return list(ex.map(lambda p: decode_file(p, (SMALL[1], SMALL[0]), min_ratio=1.0).rgb, paths))
 
 
 def feats_of(images: list[np.ndarray]) -> np.ndarray:
@@ -47,7 +48,7 @@ def feats_of(images: list[np.ndarray]) -> np.ndarray:
 
 
 def device_views(images: list[np.ndarray], seed: int) -> list[np.ndarray]:
-    """Each image at the gate's 128x96 through the model's device augmentation (tints, fields, resolution)."""
+    """Each image at the gate's 96x72 through the model's device augmentation (tints, fields, resolution)."""
     gen = torch.Generator().manual_seed(seed)
     out = []
     for i in range(0, len(images), 256):
@@ -95,7 +96,7 @@ def main() -> None:
     val_paths = source_files("val", None, rng) + [p for p, _ in isic2018_items()]
     val_imgs = load_all(val_paths)
     # features are the slow part: cached, so refitting the MLP alone takes seconds
-    cache = args.cache / f"gate_features_{args.seed}_{args.pool_limit}.npz"
+    cache = args.cache / f"gate_features_{args.seed}_{args.pool_limit}_{SMALL[0]}x{SMALL[1]}.npz"
     if cache.is_file():
         z = np.load(cache)
         pos, val = z["pos"], z["val"]
@@ -123,6 +124,7 @@ def main() -> None:
 
     out = {
         "features": list(FEATURE_NAMES),
+        "size": list(SMALL),
         "mlp": {"mean": mlp.mean.tolist(), "std": mlp.std.tolist(), "w1": mlp.w1.tolist(), "b1": mlp.b1.tolist(),
                 "w2": mlp.w2.tolist(), "b2": mlp.b2},
         "min_prob": round(min_prob, 6),

@@ -25,12 +25,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inference.image import decode_file
 from inference.preprocess import PreprocessSpec, resize_rgb
+from inference.runner import decode_target
 from training import metrics
 from training.classes import CITATION, CLASSES, CODES, LICENSE, MALIGNANT
-from training.data import SplitArrays, load_rgb, normalize, to_tensor
+from training.data import SplitArrays, normalize, to_tensor
 from training.device_augment import device_augment
-from training.distill import cam_in_mask, jitter_affine, run_epochs, view
+from training.distill import cam_in_mask, jitter_affine, load_teacher_logits, run_epochs, view
 from training.evaluate import format_table, plot_confusion, predict_logits
 from training.export import OPSET, export_onnx, sha256_file, write_card
 from training.sources import HAM, Item, ham_items, isic2018_items, pool_items
@@ -39,10 +41,18 @@ from training.splits.make_split import SPLIT_FILE
 from training.train import ROOT, class_weights, git_commit
 
 
+def app_pixels(path: Path, spec: PreprocessSpec) -> np.ndarray:
+    """The model's uint8 input exactly as the app makes it: the runner's reduced-scale decode, then the resize.
+
+    Training on the app's own decode path (libjpeg-turbo DCT scaling to the smallest scale that covers the
+    input) means the clinic's pixels are the ones the model learnt from (issue 14)."""
+    return resize_rgb(decode_file(path, decode_target(spec), min_ratio=1.0).rgb, spec)
+
+
 def _load(items: list[Item], sources: list[str], spec: PreprocessSpec) -> SplitArrays:
     files, rows = [p for p, _ in items], [r for _, r in items]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        imgs = list(pool.map(lambda p: resize_rgb(load_rgb(p), spec), files))
+        imgs = list(pool.map(lambda p: app_pixels(p, spec), files))
     arr = SplitArrays(
         images=np.stack(imgs) if imgs else np.zeros((0, spec.height, spec.width, 3), np.uint8),
         labels=np.array([CODES.index(r["dx"]) for r in rows], dtype=np.int64),
@@ -99,12 +109,23 @@ def train(args: argparse.Namespace) -> None:
     x_all = to_tensor(tr.images, spec)
     y_all = torch.from_numpy(tr.labels)
     weights = class_weights(tr.labels, args.class_weight_power)
+    if args.init:  # fine-tune a previous student (e.g. v4) instead of starting from ImageNet
+        model.load_state_dict(torch.load(args.init, map_location="cpu"))
+    teacher = (torch.from_numpy(load_teacher_logits(args.teacher_logits, tr.image_ids))
+               if args.teacher_logits else None)
+    tau, alpha = args.kd_temperature, args.kd_alpha
 
     def step(idx: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         v = torch.randint(0, 4, (len(idx),), generator=gen)
         x = device_augment(jitter_affine(view(x_all[idx], v), gen), gen)
         x = normalize(x, spec).contiguous(memory_format=torch.channels_last)
-        return F.cross_entropy(model(x), y_all[idx], weight=weights, label_smoothing=0.05)
+        s = model(x)
+        ce = F.cross_entropy(s, y_all[idx], weight=weights, label_smoothing=0.05)
+        if teacher is None:
+            return ce
+        # the teacher saw the un-augmented view: its soft targets say what the lesion is, whatever the device
+        kd = F.kl_div(F.log_softmax(s / tau, 1), F.softmax(teacher[idx, v] / tau, 1), reduction="batchmean")
+        return alpha * kd * tau * tau + (1 - alpha) * ce
 
     # model selection on ISIC 2018 test (same clinics as HAM10000, never trained on)
     sel = {"train": tr, "val": data["isic2018"]}
@@ -176,6 +197,11 @@ def train(args: argparse.Namespace) -> None:
             "command": cmd, "seed": args.seed, "git_commit": git_commit(), "best_epoch": best_epoch,
             "seconds": round(time.time() - t0, 1), "torch": torch.__version__,
             "model_selection": "balanced accuracy on the ISIC 2018 test set (1,512 images, never trained on)",
+            "init": str(args.init) if args.init else "ImageNet (EfficientNet-Lite0 front)",
+            "distillation": ({"teacher_logits": [str(t) for t in args.teacher_logits], "kd_temperature": tau,
+                              "kd_alpha": alpha, "teacher": "EfficientNet-Lite0 160x120 fine-tuned on the same "
+                              "pool (training/mixed_teacher.py), 4 cached un-augmented views"}
+                             if args.teacher_logits else None),
             "recipe": (f"class-weighted CE (inverse frequency ^ {args.class_weight_power}, label smoothing 0.05); "
                        f"AdamW lr {args.lr} wd {args.weight_decay}, warm-up + cosine, batch {args.batch_size}, "
                        f"{args.epochs} epochs; flips, +-20 degree rotation, +-12% zoom, colour jitter 0.15; device "
@@ -186,8 +212,9 @@ def train(args: argparse.Namespace) -> None:
                           f"copies where available) train split: {sizes['train']} images; pooled validation "
                           f"{len(val.labels)}; ISIC 2018 test {sizes['isic2018']} for model selection. Derm7pt never "
                           "used (external test)."),
-        "decode_path": "any JPEG decoded by inference.image (reduced DCT scale where the image is large), "
-                       "stretched to the input size with INTER_AREA",
+        "decode_path": ("the runner's: inference.image.decode_file at the smallest libjpeg-turbo DCT scale that covers "
+                        "the input (600x450 -> 1/4), stretched to the input size with INTER_AREA; training decoded its "
+                        "images the same way (training.mixed.app_pixels)"),
         "license": LICENSE,
         "license_note": ("Trained on HAM10000, BCN20000, MSK and ISIC archive images (CC BY-NC 4.0): the model is "
                          "for non-commercial research use."),
@@ -218,6 +245,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="images per split and source (smoke runs)")
     ap.add_argument("--max-batches", type=int, default=0, help="batches per epoch (smoke runs)")
+    ap.add_argument("--init", type=Path, default=None, help="student.pt to fine-tune instead of ImageNet weights")
+    ap.add_argument("--teacher-logits", type=Path, nargs="+", default=None,
+                    help="teacher_logits.npz from training.mixed_teacher: distil from them")
+    ap.add_argument("--kd-temperature", type=float, default=3.0)
+    ap.add_argument("--kd-alpha", type=float, default=0.5)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
