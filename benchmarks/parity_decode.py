@@ -2,13 +2,13 @@
 
     python benchmarks/parity_decode.py [--model triage_cnn] [--json runs/parity_decode.json]
 
-The app decodes each JPEG at the largest DCT scale that still covers the gate's 128x96 copy and the
-model's input (inference.runner.decode_target); this compares it with a full-size decode, through the
+The app decodes each JPEG at the largest DCT scale that still covers the model's 96x72 input (also the
+gate's copy; inference.runner.decode_target); this compares it with a full-size decode, through the
 app's own decode -> resize -> normalise -> ONNX Runtime path (the gate is not applied, as for the
 card's metrics, which count every test image):
 
-1. the HAM10000 test split as stored here (1,303 images at 200x150: too small to reduce, so this is
-   the card's measurement repeated through the app's decoder);
+1. the HAM10000 test split as stored here (1,303 images at 200x150, which the app decodes at 1/2:
+   100x75; the default model is trained on that same path, so the reduced column is the card's);
 2. the same test split at the original 600x450 resolution (each image upscaled 3x, INTER_CUBIC,
    re-encoded as a quality-90 JPEG), decoded at full size and at 1/4 (150x113);
 3. the 105 real full-size 600x450 JPEGs (1/4) and camera-size 2400x1800 copies of them (1/8):

@@ -12,6 +12,8 @@ Derm7pt is never read. The photos of tests/inference/test_quality.py measure the
 from __future__ import annotations
 
 import argparse
+import hashlib
+import inspect
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +22,7 @@ import cv2
 import numpy as np
 import torch
 
+from inference import quality as quality_module
 from inference.image import decode_file
 from inference.quality import FEATURE_NAMES, GATE_FILE, SMALL, Mlp, QualityGate, blur_score, features
 from inference.resources import assets_dir
@@ -96,7 +99,9 @@ def main() -> None:
     val_paths = source_files("val", None, rng) + [p for p, _ in isic2018_items()]
     val_imgs = load_all(val_paths)
     # features are the slow part: cached, so refitting the MLP alone takes seconds
-    cache = args.cache / f"gate_features_{args.seed}_{args.pool_limit}_{SMALL[0]}x{SMALL[1]}.npz"
+    # keyed by the feature code itself, so a changed statistic never reuses stale features
+    code = hashlib.sha256(inspect.getsource(quality_module).encode()).hexdigest()[:10]
+    cache = args.cache / f"gate_features_{args.seed}_{args.pool_limit}_{code}.npz"
     if cache.is_file():
         z = np.load(cache)
         pos, val = z["pos"], z["val"]
