@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from inference.card import DEFAULT_MODEL  # noqa: E402
 from inference.image import decode_bytes  # noqa: E402
 from inference.preprocess import normalize, resize_rgb  # noqa: E402
-from inference.runner import decode_target  # noqa: E402
+from inference.runner import DECODE_MIN_RATIO, decode_target  # noqa: E402
 from inference.session import Model  # noqa: E402
 from training.metrics import classification_report  # noqa: E402 - plain numpy
 
@@ -49,7 +49,7 @@ def probabilities(model: Model, blobs: list[bytes], reduced: bool) -> tuple[np.n
     for i in range(0, len(blobs), 64):
         pix = []
         for data in blobs[i : i + 64]:
-            img = decode_bytes(data, target, min_ratio=1.0)
+            img = decode_bytes(data, target, min_ratio=DECODE_MIN_RATIO)
             factors.add(img.reduced)
             pix.append(resize_rgb(img.rgb, spec))
         logits = model.infer_all(normalize(np.stack(pix), spec))[0]

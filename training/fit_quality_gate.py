@@ -26,6 +26,7 @@ from inference import quality as quality_module
 from inference.image import decode_file
 from inference.quality import FEATURE_NAMES, GATE_FILE, SMALL, Mlp, QualityGate, blur_score, features
 from inference.resources import assets_dir
+from inference.runner import DECODE_MIN_RATIO
 from training.device_augment import device_augment
 from training.negatives import negatives
 from training.sources import ham_items, isic2018_items, pool_items
@@ -42,7 +43,7 @@ def source_files(split: str, pool_limit: int | None, rng: np.random.Generator) -
 def load_all(paths: list[Path]) -> list[np.ndarray]:
     """Each image decoded as the app decodes it (the runner's reduced DCT scale for the gate's copy)."""
     with ThreadPoolExecutor(4) as ex:
-        return list(ex.map(lambda p: decode_file(p, (SMALL[1], SMALL[0]), min_ratio=1.0).rgb, paths))
+        return list(ex.map(lambda p: decode_file(p, (SMALL[1], SMALL[0]), min_ratio=DECODE_MIN_RATIO).rgb, paths))
 
 
 def feats_of(images: list[np.ndarray]) -> np.ndarray:
@@ -101,7 +102,7 @@ def main() -> None:
     # features are the slow part: cached, so refitting the MLP alone takes seconds
     # keyed by the feature code itself, so a changed statistic never reuses stale features
     code = hashlib.sha256(inspect.getsource(quality_module).encode()).hexdigest()[:10]
-    cache = args.cache / f"gate_features_{args.seed}_{args.pool_limit}_{code}.npz"
+    cache = args.cache / f"gate_features_{args.seed}_{args.pool_limit}_{code}_r{DECODE_MIN_RATIO}.npz"
     if cache.is_file():
         z = np.load(cache)
         pos, val = z["pos"], z["val"]

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from inference.image import decode_file
 from inference.preprocess import PreprocessSpec, resize_rgb
-from inference.runner import decode_target
+from inference.runner import DECODE_MIN_RATIO, decode_target
 from training import metrics
 from training.classes import CITATION, CLASSES, CODES, LICENSE, MALIGNANT
 from training.data import SplitArrays, normalize, to_tensor
@@ -44,9 +44,9 @@ from training.train import ROOT, class_weights, git_commit
 def app_pixels(path: Path, spec: PreprocessSpec) -> np.ndarray:
     """The model's uint8 input exactly as the app makes it: the runner's reduced-scale decode, then the resize.
 
-    Training on the app's own decode path (libjpeg-turbo DCT scaling to the smallest scale that covers the
-    input) means the clinic's pixels are the ones the model learnt from (issue 14)."""
-    return resize_rgb(decode_file(path, decode_target(spec), min_ratio=1.0).rgb, spec)
+    Training on the app's own decode path (libjpeg-turbo DCT scaling to the smallest scale that keeps 1.5x
+    the input) means the clinic's pixels are the ones the model learnt from (issue 14)."""
+    return resize_rgb(decode_file(path, decode_target(spec), min_ratio=DECODE_MIN_RATIO).rgb, spec)
 
 
 def _load(items: list[Item], sources: list[str], spec: PreprocessSpec) -> SplitArrays:
@@ -212,9 +212,9 @@ def train(args: argparse.Namespace) -> None:
                           f"copies where available) train split: {sizes['train']} images; pooled validation "
                           f"{len(val.labels)}; ISIC 2018 test {sizes['isic2018']} for model selection. Derm7pt never "
                           "used (external test)."),
-        "decode_path": ("the runner's: inference.image.decode_file at the smallest libjpeg-turbo DCT scale that covers "
-                        "the input (600x450 -> 1/4), stretched to the input size with INTER_AREA; training decoded its "
-                        "images the same way (training.mixed.app_pixels)"),
+        "decode_path": ("the runner's: inference.image.decode_file at the smallest libjpeg-turbo DCT scale that keeps "
+                        "1.5x the input (600x450 -> 1/4; 200x150 and smaller: full size), stretched to the input size "
+                        "with INTER_AREA; training decoded its images the same way (training.mixed.app_pixels)"),
         "license": LICENSE,
         "license_note": ("Trained on HAM10000, BCN20000, MSK and ISIC archive images (CC BY-NC 4.0): the model is "
                          "for non-commercial research use."),

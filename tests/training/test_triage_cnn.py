@@ -68,14 +68,14 @@ def test_student_cam_output_decomposes_the_logits(fullsize_images):
 
 
 def test_runner_keeps_the_top_class_map(fullsize_images):
-    from inference.runner import BatchRunner, decode_target
+    from inference.runner import DECODE_MIN_RATIO, BatchRunner, decode_target
     from inference.session import Model
 
     model = Model.load("triage_cnn")
     res = BatchRunner(model).classify(fullsize_images[0])
     assert res.ok and res.attention is not None
     # the runner's own decode: the smallest DCT scale covering the gate and the model (1/4 here)
-    x = preprocess(decode_file(fullsize_images[0], decode_target(model.card.spec), min_ratio=1.0).rgb,
+    x = preprocess(decode_file(fullsize_images[0], decode_target(model.card.spec), min_ratio=DECODE_MIN_RATIO).rgb,
                    model.card.spec)
     logits, cam = model.infer(x)
     k = int(np.argmax(logits[0]))
