@@ -92,14 +92,11 @@ def _quantile(hist: np.ndarray, q: float) -> float:
     return float(np.searchsorted(cum, q * cum[-1]))
 
 
-def shades_of_gray(rgb: np.ndarray, p: float = 6.0) -> np.ndarray:
-    """Shades-of-Gray colour constancy (Finlayson & Trezzi 2004): scale each channel so its p-norm is equal."""
-    if p == 6.0:  # from three 256-bin histograms: a few microseconds instead of a power per pixel
-        sums = np.array([_hist(rgb, c) @ _POW6 for c in range(3)])
-        norm = np.power(sums / (rgb.shape[0] * rgb.shape[1]), 1.0 / 6.0)
-    else:
-        x = rgb.reshape(-1, 3).astype(np.float64) + 1.0
-        norm = np.power(np.mean(np.power(x, p), axis=0), 1.0 / p)
+def shades_of_gray(rgb: np.ndarray) -> np.ndarray:
+    """Shades-of-Gray colour constancy (Finlayson & Trezzi 2004, p = 6): scale each channel so its p-norm is
+    equal. The p-th powers come from three 256-bin histograms and a table, not a power per pixel."""
+    sums = np.array([_hist(rgb, c) @ _POW6 for c in range(3)])
+    norm = np.power(sums / (rgb.shape[0] * rgb.shape[1]), 1.0 / 6.0)
     gain = norm.mean() / np.maximum(norm, 1e-6)
     return cv2.transform(rgb, np.diag(gain).astype(np.float32))  # rounds and saturates to uint8
 

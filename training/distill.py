@@ -135,18 +135,23 @@ def teacher(args: argparse.Namespace) -> None:
     cache_teacher_logits(model, spec, data, args.runs)
 
 
-@torch.no_grad()
 def cache_teacher_logits(model: nn.Module, spec: PreprocessSpec, data, runs: Path) -> None:  # noqa: ANN001
-    """Teacher logits for the 4 shape-keeping views of every training image (N x 4 x 7)."""
+    cache_view_logits(model, spec, data["train"].images, data["train"].image_ids, runs / "teacher_logits.npz")
+
+
+@torch.no_grad()
+def cache_view_logits(model: nn.Module, spec: PreprocessSpec, images_u8: np.ndarray, image_ids: list[str],
+                      out: Path) -> None:
+    """Teacher logits for the 4 shape-keeping views of every training image (N x 4 x 7), un-augmented."""
     model.eval()
-    x_all = to_tensor(data["train"].images, spec)
-    out = np.zeros((len(x_all), 4, len(CODES)), np.float32)
+    x_all = to_tensor(images_u8, spec)
+    logits = np.zeros((len(x_all), 4, len(CODES)), np.float32)
     for v in range(4):
         for i in tqdm(range(0, len(x_all), 128), desc=f"teacher view {v}", leave=False, file=sys.stdout):
             xb = view(x_all[i : i + 128], torch.full((min(128, len(x_all) - i),), v))
-            out[i : i + 128, v] = model(normalize(xb, spec)).numpy()
-    np.savez(runs / "teacher_logits.npz", logits=out, image_ids=np.array(data["train"].image_ids))
-    print(f"cached teacher logits {out.shape} -> {runs / 'teacher_logits.npz'}")
+            logits[i : i + 128, v] = model(normalize(xb, spec)).numpy()
+    np.savez(out, logits=logits, image_ids=np.array(image_ids))
+    print(f"cached teacher logits {logits.shape} -> {out}", flush=True)
 
 
 def load_teacher_logits(paths: list[Path], image_ids: list[str]) -> np.ndarray:

@@ -38,7 +38,7 @@ from training.export import OPSET, export_onnx, sha256_file, write_card
 from training.sources import HAM, Item, ham_items, isic2018_items, pool_items
 from training.splits.make_pool_split import POOL_FILE
 from training.splits.make_split import SPLIT_FILE
-from training.train import ROOT, class_weights, git_commit
+from training.train import ROOT, add_loop_args, class_weights, git_commit
 
 
 def app_pixels(path: Path, spec: PreprocessSpec) -> np.ndarray:
@@ -79,6 +79,13 @@ def load_sources(spec: PreprocessSpec, limit: int | None = None) -> dict[str, Sp
     return out
 
 
+def augmented(x01: torch.Tensor, views: torch.Tensor, gen: torch.Generator, spec: PreprocessSpec) -> torch.Tensor:
+    """One training batch as the mixed-source models see it: view, zoom/rotation + colour jitter, the device
+    augmentation, then the model's normalisation (channels-last: faster on CPU)."""
+    x = device_augment(jitter_affine(view(x01, views), gen), gen)
+    return normalize(x, spec).contiguous(memory_format=torch.channels_last)
+
+
 def concat(*parts: SplitArrays) -> SplitArrays:
     return SplitArrays(np.concatenate([p.images for p in parts]), np.concatenate([p.labels for p in parts]),
                        sum((p.image_ids for p in parts), []), sum((p.lesion_ids for p in parts), []))
@@ -117,9 +124,7 @@ def train(args: argparse.Namespace) -> None:
 
     def step(idx: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         v = torch.randint(0, 4, (len(idx),), generator=gen)
-        x = device_augment(jitter_affine(view(x_all[idx], v), gen), gen)
-        x = normalize(x, spec).contiguous(memory_format=torch.channels_last)
-        s = model(x)
+        s = model(augmented(x_all[idx], v, gen, spec))
         ce = F.cross_entropy(s, y_all[idx], weight=weights, label_smoothing=0.05)
         if teacher is None:
             return ce
@@ -235,16 +240,7 @@ def main() -> None:
     ap.add_argument("--name", default="triage_cnn")
     ap.add_argument("--version", default="4.0.0")
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "mixed")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--epochs", type=int, default=14)
-    ap.add_argument("--patience", type=int, default=14)
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--weight-decay", type=float, default=1e-4)
-    ap.add_argument("--class-weight-power", type=float, default=0.5)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--limit", type=int, default=None, help="images per split and source (smoke runs)")
-    ap.add_argument("--max-batches", type=int, default=0, help="batches per epoch (smoke runs)")
+    add_loop_args(ap, epochs=14, patience=14)
     ap.add_argument("--init", type=Path, default=None, help="student.pt to fine-tune instead of ImageNet weights")
     ap.add_argument("--teacher-logits", type=Path, nargs="+", default=None,
                     help="teacher_logits.npz from training.mixed_teacher: distil from them")

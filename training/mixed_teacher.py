@@ -15,57 +15,30 @@ Derm7pt is never loaded.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from inference.preprocess import PreprocessSpec
 from training import metrics
 from training.classes import CODES
-from training.data import normalize, to_tensor
-from training.device_augment import device_augment
-from training.distill import TEACHER_HW, build_teacher, jitter_affine, run_epochs, view
+from training.data import to_tensor
+from training.distill import TEACHER_HW, build_teacher, cache_view_logits, run_epochs
 from training.evaluate import format_table, predict_logits
-from training.mixed import load_sources
-from training.train import ROOT, class_weights
+from training.mixed import augmented, load_sources
+from training.train import ROOT, add_loop_args, class_weights
 
 TEACHER_SPEC = PreprocessSpec(height=TEACHER_HW[0], width=TEACHER_HW[1], resize="area", mean=(0.5, 0.5, 0.5),
                               std=(0.5, 0.5, 0.5))  # EfficientNet-Lite's own (x - 127.5) / 127.5
 
 
-@torch.no_grad()
-def cache_logits(model: torch.nn.Module, images_u8: np.ndarray, image_ids: list[str], out: Path) -> None:
-    """Teacher logits for the 4 views that keep a 4:3 image 4:3 (N x 4 x 7), un-augmented."""
-    model.eval()
-    x_all = to_tensor(images_u8, TEACHER_SPEC)
-    logits = np.zeros((len(x_all), 4, len(CODES)), np.float32)
-    for v in range(4):
-        for i in tqdm(range(0, len(x_all), 128), desc=f"teacher view {v}", leave=False, file=sys.stdout):
-            xb = view(x_all[i : i + 128], torch.full((min(128, len(x_all) - i),), v))
-            logits[i : i + 128, v] = model(normalize(xb, TEACHER_SPEC)).numpy()
-    np.savez(out, logits=logits, image_ids=np.array(image_ids))
-    print(f"cached teacher logits {logits.shape} -> {out}", flush=True)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "mixed_teacher")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--patience", type=int, default=4)
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--weight-decay", type=float, default=1e-4)
-    ap.add_argument("--class-weight-power", type=float, default=0.5)
+    add_loop_args(ap, epochs=4, patience=4)
     ap.add_argument("--freeze-blocks", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--limit", type=int, default=None, help="images per split and source (smoke runs)")
-    ap.add_argument("--max-batches", type=int, default=0, help="batches per epoch (smoke runs)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -87,8 +60,7 @@ def main() -> None:
         for m in frozen:
             m.eval()  # keep ImageNet batch-norm statistics in the frozen stem
         v = torch.randint(0, 4, (len(idx),), generator=gen)
-        x = device_augment(jitter_affine(view(x_all[idx], v), gen), gen)
-        x = normalize(x, TEACHER_SPEC).contiguous(memory_format=torch.channels_last)
+        x = augmented(x_all[idx], v, gen, TEACHER_SPEC)
         return F.cross_entropy(model(x), y_all[idx], weight=weights, label_smoothing=0.05)
 
     state, best_epoch = run_epochs(args, model, params, TEACHER_SPEC, {"train": tr, "val": data["isic2018"]},
@@ -100,7 +72,7 @@ def main() -> None:
     for key in ("test_ham", "test_pool", "isic2018"):
         p = metrics.softmax(predict_logits(model, data[key].images, TEACHER_SPEC))
         print(format_table(metrics.classification_report(p, data[key].labels, CODES), f"teacher on {key}"), flush=True)
-    cache_logits(model, tr.images, tr.image_ids, args.out / "teacher_logits.npz")
+    cache_view_logits(model, TEACHER_SPEC, tr.images, tr.image_ids, args.out / "teacher_logits.npz")
     print(f"teacher best epoch {best_epoch}, {time.time() - t0:.0f}s", flush=True)
 
 

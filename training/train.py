@@ -261,6 +261,21 @@ def write_int8(args, base_card, spec, data, onnx_path, name, cm_png, fp32_card=N
     return None
 
 
+def add_loop_args(ap: argparse.ArgumentParser, epochs: int, patience: int,
+                  limit_help: str = "images per split and source (smoke runs)") -> None:
+    """The training-loop options every training script shares (training.train, .mixed, .mixed_teacher)."""
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--epochs", type=int, default=epochs)
+    ap.add_argument("--patience", type=int, default=patience)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--weight-decay", type=float, default=1e-4)
+    ap.add_argument("--class-weight-power", type=float, default=0.5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=None, help=limit_help)
+    ap.add_argument("--max-batches", type=int, default=0, help="batches per epoch (smoke runs)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", choices=sorted(MODELS), default="paper_cnn")
@@ -269,16 +284,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--split", type=Path, default=SPLIT_FILE)
     ap.add_argument("--out", type=Path, default=ROOT / "assets" / "models")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--epochs", type=int, default=60)
-    ap.add_argument("--patience", type=int, default=12)
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--weight-decay", type=float, default=1e-4)
-    ap.add_argument("--class-weight-power", type=float, default=0.5)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--limit", type=int, default=None, help="images per split (smoke runs)")
-    ap.add_argument("--max-batches", type=int, default=0, help="batches per epoch (smoke runs)")
+    add_loop_args(ap, epochs=60, patience=12, limit_help="images per split (smoke runs)")
     ap.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--calib-images", type=int, default=300)
     train(ap.parse_args())
