@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -116,10 +118,28 @@ def hair(x: torch.Tensor, gen: torch.Generator, p: float = 0.2, max_hairs: int =
     return out
 
 
-def device_augment(x01: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """All of the above, in the order a camera would apply them."""
+def jpeg_quality(x: torch.Tensor, gen: torch.Generator, p: float = 0.3, lo: int = 30, hi: int = 90) -> torch.Tensor:
+    """Re-encode a random subset as JPEG at a random quality: clinics' cameras and PACS exports compress harder
+    (8x8 blocking, chroma smearing) than the training sources did."""
+    m = _pick(x.shape[0], gen, p)
+    if not m.any():
+        return x
+    out = x.clone()
+    for i in torch.nonzero(m).flatten().tolist():
+        q = int(torch.randint(lo, hi + 1, (1,), generator=gen))
+        bgr = np.ascontiguousarray((x[i].permute(1, 2, 0).numpy()[:, :, ::-1] * 255 + 0.5).astype(np.uint8))
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, q])  # BGR, so luma and chroma are right
+        if ok:
+            rgb = np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1])
+            out[i] = torch.from_numpy(rgb).permute(2, 0, 1).float() / 255
+    return out
+
+
+def device_augment(x01: torch.Tensor, gen: torch.Generator, jpeg_p: float = 0.0) -> torch.Tensor:
+    """All of the above, in the order a camera would apply them (JPEG last, as the file is written)."""
     x = down_up(x01, gen)
     x = hair(x, gen)
     x = colour_device(x, gen)
     x = circular_field(x, gen)
-    return blur_noise(x, gen)
+    x = blur_noise(x, gen)
+    return jpeg_quality(x, gen, jpeg_p) if jpeg_p else x

@@ -49,20 +49,37 @@ def view(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 
 def jitter_affine(x01: torch.Tensor, gen: torch.Generator, colour: float = 0.15, scale: float = 0.12,
-                  degrees: float = 20.0) -> torch.Tensor:
-    """Colour jitter plus a small random zoom/rotation (reflection-padded) per image."""
+                  degrees: float = 20.0, zoom_max: float | None = None, aspect: float = 0.0) -> torch.Tensor:
+    """Colour jitter plus a random zoom/rotation (reflection-padded) per image.
+
+    Zoom is uniform in [1 - scale, zoom_max] (default 1 + scale). Where it goes above 1 + scale the view is
+    also shifted within the frame, so a lesion is not always centred; `aspect` stretches one axis against the
+    other by up to exp(+-aspect), because the sources reach 4:3 differently (HAM10000's frames are 4:3,
+    the others were squashed to squares and are stretched back)."""
     n = x01.shape[0]
     ang = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(degrees)
-    s = 1 + (torch.rand(n, generator=gen) * 2 - 1) * scale
-    cos, sin = torch.cos(ang) / s, torch.sin(ang) / s
-    theta = torch.stack([torch.stack([cos, -sin, torch.zeros(n)], 1), torch.stack([sin, cos, torch.zeros(n)], 1)], 1)
+    hi = 1 + scale if zoom_max is None else zoom_max
+    s = (1 - scale) + torch.rand(n, generator=gen) * (hi - (1 - scale))
+    # the extra draws only when asked for, so the default keeps the random stream earlier models were trained with
+    a = torch.exp((torch.rand(n, generator=gen) * 2 - 1) * aspect) if aspect else torch.ones(n)
+    sx, sy = s * a, s / a
+    cos, sin = torch.cos(ang), torch.sin(ang)
+    tx = ty = torch.zeros(n)
+    if zoom_max is not None:
+        room = 1 - 1 / torch.clamp(s, min=1.0)  # how far a zoomed-in view can move and stay inside the frame
+        tx, ty = ((torch.rand(n, generator=gen) * 2 - 1) * room for _ in range(2))
+    theta = torch.stack([torch.stack([cos / sx, -sin / sy, tx], 1), torch.stack([sin / sx, cos / sy, ty], 1)], 1)
     grid = F.affine_grid(theta, list(x01.shape), align_corners=False)
     out = F.grid_sample(x01, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
     return colour_jitter(out, gen, colour)
 
 
-def run_epochs(args, model, params, spec, data, step_loss, desc) -> tuple[dict, int]:  # noqa: ANN001
-    """Shared loop: AdamW + cosine with warm-up, early stop on validation balanced accuracy."""
+def run_epochs(args, model, params, spec, data, step_loss, desc, ema=None) -> tuple[dict, int]:  # noqa: ANN001
+    """Shared loop: AdamW + cosine with warm-up, early stop on validation balanced accuracy.
+
+    With `ema` (a torch.optim.swa_utils.AveragedModel of `model`) the average is updated after every step and
+    it, not the raw weights, is validated and kept: the average of the last few hundred steps is less tied to
+    the last batches' sources than any single step's weights."""
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     tr = data["train"]
     n_batches = (len(tr.labels) + args.batch_size - 1) // args.batch_size
@@ -91,9 +108,11 @@ def run_epochs(args, model, params, spec, data, step_loss, desc) -> tuple[dict, 
             loss.backward()
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(model)
             total += float(loss.detach())
             bar.set_postfix(loss=f"{total / (b + 1):.3f}")
-        if keep.update(model, data, spec, epoch + 1, total / n_batches):
+        if keep.update(model if ema is None else ema.module, data, spec, epoch + 1, total / n_batches):
             break
     assert keep.state is not None
     return keep.state, keep.best_epoch

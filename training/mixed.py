@@ -79,10 +79,13 @@ def load_sources(spec: PreprocessSpec, limit: int | None = None) -> dict[str, Sp
     return out
 
 
-def augmented(x01: torch.Tensor, views: torch.Tensor, gen: torch.Generator, spec: PreprocessSpec) -> torch.Tensor:
+def augmented(x01: torch.Tensor, views: torch.Tensor, gen: torch.Generator, spec: PreprocessSpec,
+              aug: argparse.Namespace | None = None) -> torch.Tensor:
     """One training batch as the mixed-source models see it: view, zoom/rotation + colour jitter, the device
-    augmentation, then the model's normalisation (channels-last: faster on CPU)."""
-    x = device_augment(jitter_affine(view(x01, views), gen), gen)
+    augmentation, then the model's normalisation (channels-last: faster on CPU). `aug` carries the
+    --zoom-max / --aspect / --jpeg-p options (None: v4's augmentation)."""
+    geo = {"zoom_max": aug.zoom_max, "aspect": aug.aspect} if aug is not None else {}
+    x = device_augment(jitter_affine(view(x01, views), gen, **geo), gen, jpeg_p=aug.jpeg_p if aug is not None else 0.0)
     return normalize(x, spec).contiguous(memory_format=torch.channels_last)
 
 
@@ -124,7 +127,7 @@ def train(args: argparse.Namespace) -> None:
 
     def step(idx: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         v = torch.randint(0, 4, (len(idx),), generator=gen)
-        s = model(augmented(x_all[idx], v, gen, spec))
+        s = model(augmented(x_all[idx], v, gen, spec, args))
         ce = F.cross_entropy(s, y_all[idx], weight=weights, label_smoothing=0.05)
         if teacher is None:
             return ce
@@ -134,7 +137,9 @@ def train(args: argparse.Namespace) -> None:
 
     # model selection on ISIC 2018 test (same clinics as HAM10000, never trained on)
     sel = {"train": tr, "val": data["isic2018"]}
-    state, best_epoch = run_epochs(args, model, model.parameters(), spec, sel, step, "student")
+    ema = (torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema),
+                                               use_buffers=True) if args.ema else None)
+    state, best_epoch = run_epochs(args, model, model.parameters(), spec, sel, step, "student", ema=ema)
     model.load_state_dict(state)
     model.eval()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -209,9 +214,12 @@ def train(args: argparse.Namespace) -> None:
                              if args.teacher_logits else None),
             "recipe": (f"class-weighted CE (inverse frequency ^ {args.class_weight_power}, label smoothing 0.05); "
                        f"AdamW lr {args.lr} wd {args.weight_decay}, warm-up + cosine, batch {args.batch_size}, "
-                       f"{args.epochs} epochs; flips, +-20 degree rotation, +-12% zoom, colour jitter 0.15; device "
-                       "augmentation (down-and-up resolution 0.45-0.9 on half the images, hair, white balance, "
-                       "blue/grey tint, gamma, illumination gradient, circular black field, blur, noise)"),
+                       f"{args.epochs} epochs; flips, +-20 degree rotation, zoom 0.88-{args.zoom_max or 1.12:g}"
+                       f"{' with shifts' if args.zoom_max else ''}, aspect jitter exp(+-{args.aspect:g}), colour "
+                       "jitter 0.15; device augmentation (down-and-up resolution 0.45-0.9 on half the images, hair, "
+                       "white balance, blue/grey tint, gamma, illumination gradient, circular black field, blur, "
+                       f"noise, JPEG q30-90 on {args.jpeg_p:.0%})"
+                       + (f"; EMA of the weights (decay {args.ema:g}) validated and kept" if args.ema else "")),
         },
         "training_data": (f"HAM10000 train split + BCN20000 / MSK / ISIC archive (ISIC 2019 non-HAM, 256 px ISIC 2017 "
                           f"copies where available) train split: {sizes['train']} images; pooled validation "
@@ -246,6 +254,11 @@ def main() -> None:
                     help="teacher_logits.npz from training.mixed_teacher: distil from them")
     ap.add_argument("--kd-temperature", type=float, default=3.0)
     ap.add_argument("--kd-alpha", type=float, default=0.5)
+    ap.add_argument("--zoom-max", type=float, default=None,
+                    help="largest zoom-in (default 1.12, v4); above it views are also shifted within the frame")
+    ap.add_argument("--aspect", type=float, default=0.0, help="aspect-ratio jitter, exp(+-ASPECT) (v4: 0)")
+    ap.add_argument("--jpeg-p", type=float, default=0.0, help="share of images re-encoded at JPEG q30-90 (v4: 0)")
+    ap.add_argument("--ema", type=float, default=0.0, help="keep an EMA of the weights with this decay (v4: none)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

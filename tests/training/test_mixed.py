@@ -18,6 +18,7 @@ pytest.importorskip("efficientnet_lite_pytorch")
 def test_mixed_smoke_run_writes_a_valid_card(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "training.mixed", "--limit", "32", "--epochs", "1", "--max-batches", "2",
+         "--zoom-max", "1.4", "--aspect", "0.15", "--jpeg-p", "0.3", "--ema", "0.998",
          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     from inference.card_schema import validate_card
@@ -44,6 +45,35 @@ def test_device_augment_keeps_shape_range_and_changes_pixels():
     black = circular_field(torch.ones(64, 3, 72, 96), torch.Generator().manual_seed(1), p=1.0)
     corners = black[:, :, 0, 0]
     assert float(corners.max()) < 0.5  # a round field leaves black corners
+
+
+def test_jpeg_quality_blocks_the_image_and_keeps_its_colours():
+    from training.device_augment import jpeg_quality
+
+    gen = torch.Generator().manual_seed(0)
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, 72), torch.linspace(0, 1, 96), indexing="ij")
+    x = torch.stack([0.2 + 0.6 * xx, 0.3 + 0.2 * yy, 0.1 + 0.1 * xx * yy]).expand(8, 3, 72, 96).clone()
+    x += torch.rand(x.shape, generator=gen) * 0.1  # texture that a low JPEG quality loses
+    y = jpeg_quality(x, gen, p=1.0, lo=10, hi=10)
+    assert y.shape == x.shape and float((y - x).abs().mean()) > 0.01
+    # red stays red: the channels went through the encoder in the order it expects
+    assert torch.allclose(y.mean(dim=(0, 2, 3)), x.mean(dim=(0, 2, 3)), atol=0.03)
+    assert torch.equal(jpeg_quality(x, gen, p=0.0), x)
+
+
+def test_jitter_affine_default_keeps_the_old_random_stream_and_zoom_shifts_views():
+    from training.distill import jitter_affine
+
+    x = torch.rand(8, 3, 72, 96, generator=torch.Generator().manual_seed(3))
+    a = jitter_affine(x, torch.Generator().manual_seed(5))
+    b = jitter_affine(x, torch.Generator().manual_seed(5), zoom_max=None, aspect=0.0)
+    assert torch.equal(a, b)
+    g = torch.Generator().manual_seed(5)
+    c = jitter_affine(x, g, zoom_max=1.5, aspect=0.15, degrees=0.0, colour=0.0)
+    assert c.shape == x.shape and not torch.allclose(c, a)
+    # with no rotation, zoom or colour the image comes back as it was
+    same = jitter_affine(x, torch.Generator().manual_seed(1), colour=0.0, scale=0.0, degrees=0.0)
+    assert torch.allclose(same, x, atol=1e-5)
 
 
 def test_melanoma_first_thresholds_meet_the_sensitivity_they_promise():
