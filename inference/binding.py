@@ -36,9 +36,17 @@ from inference.errors import ModelTamperedError
 BINDING_KEY = "dermtriage.binding"
 BINDING_FORMAT = 1
 PROBE_SEED = 20261129
-# int8 kernels may differ slightly between CPUs; changed weights move logits by whole units.
+# float kernels differ in the last bits between CPUs; changed weights move logits by whole units.
 PROBE_ATOL = 0.05
 PROBE_RTOL = 0.02
+# A quantized (int8 QDQ) graph is not reproducible across CPUs at that tolerance: a last-bit difference in a
+# float accumulation flips a QuantizeLinear rounding, and the steps add up through the layers. Measured:
+# paper_cnn_int8's probe logits moved by up to 1.36 (6.9 from lowest to highest; the top class changed) on
+# an AVX-512 VNNI EPYC against those recorded when it was bound, even with graph optimisations off, while
+# the float models matched to 1e-5. For such graphs the probe only has to land within this share of the
+# recorded logits' spread: it still tells these weights from other weights, no longer small edits of them
+# (the card's sha256 of the file still pins those).
+QUANTIZED_PROBE_SPREAD = 0.35
 
 
 def bound_fields(raw_card: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,6 +66,11 @@ def bound_fields(raw_card: Mapping[str, Any]) -> dict[str, Any]:
     if raw_card.get("feature_gate") is not None:  # it refuses images: part of what the outputs mean
         fields["feature_gate"] = raw_card["feature_gate"]
     return fields
+
+
+def is_quantized(raw_card: Mapping[str, Any]) -> bool:
+    """Whether the card says its graph is int8 (training/export writes `onnx.precision` "int8 QDQ")."""
+    return str((raw_card.get("onnx") or {}).get("precision", "")).lower().startswith("int8")
 
 
 def canonical(obj: Any) -> str:
@@ -136,7 +149,10 @@ def verify_binding(raw_card: Mapping[str, Any], metadata: Mapping[str, str], fil
             f"the model card does not match the weights of {file_label} ({'; '.join(diff)} changed since the card "
             "was bound): the card was edited or belongs to another model. Reinstall the model.")
     got = np.asarray(run_probe(probe_input(*input_hw)), dtype=np.float64).ravel()
-    if got.shape != probe.shape or not np.allclose(got, probe, atol=PROBE_ATOL, rtol=PROBE_RTOL):
+    atol, rtol = PROBE_ATOL, PROBE_RTOL
+    if is_quantized(raw_card):
+        atol, rtol = max(atol, QUANTIZED_PROBE_SPREAD * float(np.ptp(probe))), 0.0
+    if got.shape != probe.shape or not np.allclose(got, probe, atol=atol, rtol=rtol):
         worst = float(np.max(np.abs(got - probe))) if got.shape == probe.shape else float("inf")
         raise ModelTamperedError(
             f"{file_label}: the weights do not give the outputs recorded when the card was bound (probe logits "

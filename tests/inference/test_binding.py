@@ -105,3 +105,30 @@ def test_another_models_binding_is_refused(tmp_path):
     _save_onnx(other, card)
     with pytest.raises(ModelTamperedError):
         Model.load(card)
+
+
+def test_quantized_probe_tolerates_cpu_rounding_but_not_other_weights():
+    """An int8 graph's probe moves by whole quantization steps between CPUs (1.36 measured on an AVX-512
+    VNNI machine): accepted within a share of the recorded spread; logits of other weights are not."""
+    from inference.binding import QUANTIZED_PROBE_SPREAD, verify_binding
+
+    raw = json.loads((MODELS / "paper_cnn_int8.json").read_text())
+    meta = {p.key: p.value for p in onnx.load(str(MODELS / "paper_cnn_int8.onnx")).metadata_props}
+    probe = np.array(json.loads(meta[BINDING_KEY])["probe"]["logits"], dtype=np.float64)
+    hw = (raw["input"]["height"], raw["input"]["width"])
+    spread = float(np.ptp(probe))
+    shifted = probe.copy()
+    shifted[1] += 0.8 * QUANTIZED_PROBE_SPREAD * spread  # a CPU's rounding: one logit several steps off
+    assert verify_binding(raw, meta, "q.onnx", lambda x: shifted[None], hw) == ""
+    other = probe[::-1].copy()  # the same values in another order: what another model's weights give
+    with pytest.raises(ModelTamperedError, match="weights do not give"):
+        verify_binding(raw, meta, "q.onnx", lambda x: other[None], hw)
+    # a float card keeps the strict tolerance for the same shift
+    raw_float = json.loads((MODELS / "paper_cnn.json").read_text())
+    meta_float = {p.key: p.value for p in onnx.load(str(MODELS / "paper_cnn.onnx")).metadata_props}
+    probe_f = np.array(json.loads(meta_float[BINDING_KEY])["probe"]["logits"], dtype=np.float64)
+    moved = probe_f.copy()
+    moved[1] += 0.3
+    with pytest.raises(ModelTamperedError, match="weights do not give"):
+        verify_binding(raw_float, meta_float, "f.onnx", lambda x: moved[None],
+                       (raw_float["input"]["height"], raw_float["input"]["width"]))
