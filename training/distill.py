@@ -52,10 +52,10 @@ def jitter_affine(x01: torch.Tensor, gen: torch.Generator, colour: float = 0.15,
                   degrees: float = 20.0, zoom_max: float | None = None, aspect: float = 0.0) -> torch.Tensor:
     """Colour jitter plus a random zoom/rotation (reflection-padded) per image.
 
-    Zoom is uniform in [1 - scale, zoom_max] (default 1 + scale). Where it goes above 1 + scale the view is
-    also shifted within the frame, so a lesion is not always centred; `aspect` stretches one axis against the
-    other by up to exp(+-aspect), because the sources reach 4:3 differently (HAM10000's frames are 4:3,
-    the others were squashed to squares and are stretched back)."""
+    Zoom is uniform in [1 - scale, zoom_max] (default 1 + scale). With `zoom_max` given, a zoomed-in view is
+    also shifted within the frame (up to what stays inside it), so a lesion is not always centred; `aspect`
+    stretches one axis against the other by up to exp(+-aspect), because the sources reach 4:3 differently
+    (HAM10000's frames are 4:3, the others were squashed to squares and are stretched back)."""
     n = x01.shape[0]
     ang = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(degrees)
     hi = 1 + scale if zoom_max is None else zoom_max
