@@ -80,12 +80,11 @@ def load_sources(spec: PreprocessSpec, limit: int | None = None) -> dict[str, Sp
 
 
 def augmented(x01: torch.Tensor, views: torch.Tensor, gen: torch.Generator, spec: PreprocessSpec,
-              aug: argparse.Namespace | None = None) -> torch.Tensor:
+              zoom_max: float | None = None, aspect: float = 0.0, jpeg_p: float = 0.0) -> torch.Tensor:
     """One training batch as the mixed-source models see it: view, zoom/rotation + colour jitter, the device
-    augmentation, then the model's normalisation (channels-last: faster on CPU). `aug` carries the
-    --zoom-max / --aspect / --jpeg-p options (None: v4's augmentation)."""
-    geo = {"zoom_max": aug.zoom_max, "aspect": aug.aspect} if aug is not None else {}
-    x = device_augment(jitter_affine(view(x01, views), gen, **geo), gen, jpeg_p=aug.jpeg_p if aug is not None else 0.0)
+    augmentation, then the model's normalisation (channels-last: faster on CPU). The defaults are v4's
+    augmentation; --zoom-max / --aspect / --jpeg-p set the others."""
+    x = device_augment(jitter_affine(view(x01, views), gen, zoom_max=zoom_max, aspect=aspect), gen, jpeg_p=jpeg_p)
     return normalize(x, spec).contiguous(memory_format=torch.channels_last)
 
 
@@ -127,7 +126,7 @@ def train(args: argparse.Namespace) -> None:
 
     def step(idx: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         v = torch.randint(0, 4, (len(idx),), generator=gen)
-        s = model(augmented(x_all[idx], v, gen, spec, args))
+        s = model(augmented(x_all[idx], v, gen, spec, args.zoom_max, args.aspect, args.jpeg_p))
         ce = F.cross_entropy(s, y_all[idx], weight=weights, label_smoothing=0.05)
         if teacher is None:
             return ce
@@ -255,7 +254,7 @@ def main() -> None:
     ap.add_argument("--kd-temperature", type=float, default=3.0)
     ap.add_argument("--kd-alpha", type=float, default=0.5)
     ap.add_argument("--zoom-max", type=float, default=None,
-                    help="largest zoom-in (default 1.12, v4); above it views are also shifted within the frame")
+                    help="largest zoom-in (default 1.12, v4); when given, zoomed-in views are also shifted")
     ap.add_argument("--aspect", type=float, default=0.0, help="aspect-ratio jitter, exp(+-ASPECT) (v4: 0)")
     ap.add_argument("--jpeg-p", type=float, default=0.0, help="share of images re-encoded at JPEG q30-90 (v4: 0)")
     ap.add_argument("--ema", type=float, default=0.0, help="keep an EMA of the weights with this decay (v4: none)")
