@@ -161,14 +161,34 @@ def cache_teacher_logits(model: nn.Module, spec: PreprocessSpec, data, runs: Pat
 @torch.no_grad()
 def cache_view_logits(model: nn.Module, spec: PreprocessSpec, images_u8: np.ndarray, image_ids: list[str],
                       out: Path) -> None:
-    """Teacher logits for the 4 shape-keeping views of every training image (N x 4 x 7), un-augmented."""
+    """Teacher logits for the 4 shape-keeping views of every training image (N x 4 x 7), un-augmented.
+
+    The pass runs the teacher exported to ONNX through ONNX Runtime: for EfficientNet-Lite2 at 192x144 on
+    two cores that is 0.7 s per 128 images against 3.2 s in eager PyTorch (measured 2026-12-06; outputs
+    agree to 3e-6), so 4 views of the pool take ~7 minutes instead of ~30. Batches are converted one at a
+    time: the whole pool as float32 at a teacher's size is ~6 GB."""
+    import tempfile
+
+    import onnxruntime as ort
+
+    from training.export import export_onnx
+
     model.eval()
-    x_all = to_tensor(images_u8, spec)
-    logits = np.zeros((len(x_all), 4, len(CODES)), np.float32)
+    was_channels_last = next(model.parameters()).is_contiguous(memory_format=torch.channels_last)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "teacher.onnx"
+        export_onnx(model.to(memory_format=torch.contiguous_format), path, spec.height, spec.width)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = torch.get_num_threads()
+        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    if was_channels_last:
+        model.to(memory_format=torch.channels_last)
+    logits = np.zeros((len(images_u8), 4, len(CODES)), np.float32)
     for v in range(4):
-        for i in tqdm(range(0, len(x_all), 128), desc=f"teacher view {v}", leave=False, file=sys.stdout):
-            xb = view(x_all[i : i + 128], torch.full((min(128, len(x_all) - i),), v))
-            logits[i : i + 128, v] = model(normalize(xb, spec)).numpy()
+        for i in tqdm(range(0, len(images_u8), 128), desc=f"teacher view {v}", leave=False, file=sys.stdout):
+            xb = to_tensor(images_u8[i : i + 128], spec)
+            xb = normalize(view(xb, torch.full((len(xb),), v)), spec).contiguous()
+            logits[i : i + 128, v] = sess.run(["logits"], {"input": xb.numpy()})[0]
     np.savez(out, logits=logits, image_ids=np.array(image_ids))
     print(f"cached teacher logits {logits.shape} -> {out}", flush=True)
 

@@ -47,6 +47,7 @@ def main() -> None:
     ap.add_argument("--arch", choices=("lite0", "lite2"), default="lite0")
     ap.add_argument("--height", type=int, default=TEACHER_HW[0])
     ap.add_argument("--width", type=int, default=TEACHER_HW[1])
+    ap.add_argument("--cache-only", action="store_true", help="only cache the logits of OUT/teacher.pt")
     args = ap.parse_args()
     spec = teacher_spec(args.height, args.width)
     torch.set_num_threads(args.threads)
@@ -61,7 +62,11 @@ def main() -> None:
         for p in m.parameters():
             p.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
-    x_all = to_tensor(tr.images, spec)
+    if args.cache_only:  # the logits of a teacher trained before (OUT/teacher.pt), e.g. after a killed run
+        model.load_state_dict(torch.load(args.out / "teacher.pt", map_location="cpu"))
+        cache_view_logits(model, spec, tr.images, tr.image_ids, args.out / "teacher_logits.npz")
+        return
+    pool = {"x": to_tensor(tr.images, spec)}  # float copy for training only: ~6 GB at 192x144
     y_all = torch.from_numpy(tr.labels)
     weights = class_weights(tr.labels, args.class_weight_power)
 
@@ -69,7 +74,7 @@ def main() -> None:
         for m in frozen:
             m.eval()  # keep ImageNet batch-norm statistics in the frozen stem
         v = torch.randint(0, 4, (len(idx),), generator=gen)
-        x = augmented(x_all[idx], v, gen, spec)
+        x = augmented(pool["x"][idx], v, gen, spec)
         return F.cross_entropy(model(x), y_all[idx], weight=weights, label_smoothing=0.05)
 
     state, best_epoch = run_epochs(args, model, params, spec, {"train": tr, "val": data["isic2018"]},
@@ -81,6 +86,7 @@ def main() -> None:
     for key in ("test_ham", "test_pool", "isic2018"):
         p = metrics.softmax(predict_logits(model, data[key].images, spec))
         print(format_table(metrics.classification_report(p, data[key].labels, CODES), f"teacher on {key}"), flush=True)
+    pool.clear()  # free it before the logits pass (with it, a Lite2 run was OOM-killed at 18 GB on 2026-12-06)
     cache_view_logits(model, spec, tr.images, tr.image_ids, args.out / "teacher_logits.npz")
     print(f"teacher {args.arch} {args.width}x{args.height} best epoch {best_epoch}, {time.time() - t0:.0f}s",
           flush=True)

@@ -42,3 +42,36 @@ def test_lite_variants_load_their_own_imagenet_weights():
     assert not torch.equal(lite0._conv_stem.weight, lite2._conv_stem.weight)
     with pytest.raises(ValueError, match="lite9"):
         efficientnet_lite("lite9", False, (72, 96))
+
+
+def test_onnx_teacher_caches_a_shipped_models_view_logits(tmp_path):
+    """The previous student as a teacher: its logits per view, in the pool's order, readable by the student."""
+    import onnxruntime as ort
+
+    from training.data import eval_transform
+    from training.mixed import load_sources
+    from training.onnx_teacher import STUDENT_SPEC
+
+    model = ROOT / "assets" / "models" / "triage_cnn.onnx"
+    proc = subprocess.run(
+        [sys.executable, "-m", "training.onnx_teacher", "--model", str(model), "--limit", "6", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    cache = np.load(tmp_path / "teacher_logits.npz")
+    tr = load_sources(STUDENT_SPEC, 6)["train"]
+    assert cache["image_ids"].tolist() == tr.image_ids and cache["logits"].shape == (len(tr.image_ids), 4, 7)
+    sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    direct = sess.run(["logits"], {"input": eval_transform(tr.images, STUDENT_SPEC).numpy()})[0]
+    flipped = sess.run(["logits"], {"input": eval_transform(tr.images[:, :, ::-1].copy(), STUDENT_SPEC).numpy()})[0]
+    assert np.allclose(cache["logits"][:, 0], direct, atol=1e-4)
+    assert np.allclose(cache["logits"][:, 1], flipped, atol=1e-4)  # view 1 is the horizontal flip
+    assert not np.allclose(cache["logits"][:, 0], cache["logits"][:, 1], atol=1e-3)
+
+
+def test_onnx_teacher_refuses_a_model_of_another_input_size(tmp_path):
+    model = ROOT / "assets" / "models" / "paper_cnn.onnx"
+    proc = subprocess.run(
+        [sys.executable, "-m", "training.onnx_teacher", "--model", str(model), "--limit", "2", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode != 0 and "the student's pool is decoded at 96x72" in proc.stderr
+    assert not (tmp_path / "teacher_logits.npz").exists()
