@@ -40,6 +40,10 @@ from training.splits.make_pool_split import POOL_FILE
 from training.splits.make_split import SPLIT_FILE
 from training.train import ROOT, add_loop_args, class_weights, git_commit
 
+TEACHER_NOTE = ("the mean logits of the cached teachers listed (training/mixed_teacher.py: an EfficientNet-Lite "
+                "fine-tuned on the same pool; training/onnx_teacher.py: a previous student's ONNX file), 4 "
+                "un-augmented shape-keeping views per training image")
+
 
 def app_pixels(path: Path, spec: PreprocessSpec) -> np.ndarray:
     """The model's uint8 input exactly as the app makes it: the runner's reduced-scale decode, then the resize.
@@ -208,9 +212,7 @@ def train(args: argparse.Namespace) -> None:
             "model_selection": "balanced accuracy on the ISIC 2018 test set (1,512 images, never trained on)",
             "init": str(args.init) if args.init else "ImageNet (EfficientNet-Lite0 front)",
             "distillation": ({"teacher_logits": [str(t) for t in args.teacher_logits], "kd_temperature": tau,
-                              "kd_alpha": alpha, "teacher": "EfficientNet-Lite0 160x120 fine-tuned on the same "
-                              "pool (training/mixed_teacher.py), 4 cached un-augmented views"}
-                             if args.teacher_logits else None),
+                              "kd_alpha": alpha, "teacher": TEACHER_NOTE} if args.teacher_logits else None),
             "recipe": (f"class-weighted CE (inverse frequency ^ {args.class_weight_power}, label smoothing 0.05); "
                        f"AdamW lr {args.lr} wd {args.weight_decay}, warm-up + cosine, batch {args.batch_size}, "
                        f"{args.epochs} epochs; flips, +-20 degree rotation, zoom 0.88-{args.zoom_max or 1.12:g}"
