@@ -15,6 +15,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -29,6 +30,9 @@ from training.evaluate import KeepBest
 from training.models.lite0 import lite0
 from training.splits.make_split import DEFAULT_DATA, SPLIT_FILE
 from training.train import ROOT, class_weights, finish
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 TEACHER_HW = (120, 160)
 RUNS = ROOT / "runs"
@@ -158,6 +162,19 @@ def cache_teacher_logits(model: nn.Module, spec: PreprocessSpec, data, runs: Pat
     cache_view_logits(model, spec, data["train"].images, data["train"].image_ids, runs / "teacher_logits.npz")
 
 
+def onnx_view_logits(sess: ort.InferenceSession, images_u8: np.ndarray, spec: PreprocessSpec,
+                     batch: int = 128) -> np.ndarray:
+    """N x 4 x 7 logits of an ONNX Runtime session (input `input`, output `logits`) for the 4 shape-keeping views
+    (identity, h-flip, v-flip, both) of uint8 NHWC images, converted one batch at a time."""
+    logits = np.zeros((len(images_u8), 4, len(CODES)), np.float32)
+    for v in range(4):
+        for i in tqdm(range(0, len(images_u8), batch), desc=f"teacher view {v}", leave=False, file=sys.stdout):
+            xb = to_tensor(images_u8[i : i + batch], spec)
+            xb = normalize(view(xb, torch.full((len(xb),), v)), spec).contiguous()
+            logits[i : i + batch, v] = sess.run(["logits"], {"input": xb.numpy()})[0]
+    return logits
+
+
 @torch.no_grad()
 def cache_view_logits(model: nn.Module, spec: PreprocessSpec, images_u8: np.ndarray, image_ids: list[str],
                       out: Path) -> None:
@@ -183,12 +200,7 @@ def cache_view_logits(model: nn.Module, spec: PreprocessSpec, images_u8: np.ndar
         sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     if was_channels_last:
         model.to(memory_format=torch.channels_last)
-    logits = np.zeros((len(images_u8), 4, len(CODES)), np.float32)
-    for v in range(4):
-        for i in tqdm(range(0, len(images_u8), 128), desc=f"teacher view {v}", leave=False, file=sys.stdout):
-            xb = to_tensor(images_u8[i : i + 128], spec)
-            xb = normalize(view(xb, torch.full((len(xb),), v)), spec).contiguous()
-            logits[i : i + 128, v] = sess.run(["logits"], {"input": xb.numpy()})[0]
+    logits = onnx_view_logits(sess, images_u8, spec)
     np.savez(out, logits=logits, image_ids=np.array(image_ids))
     print(f"cached teacher logits {logits.shape} -> {out}", flush=True)
 

@@ -19,29 +19,14 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-import torch
-from tqdm import tqdm
 
 from inference.preprocess import PreprocessSpec
-from training.classes import CODES
-from training.data import normalize, to_tensor
-from training.distill import view
+from training.distill import onnx_view_logits
 from training.mixed import load_sources
 from training.models.triage_cnn import INPUT_HW
 
 STUDENT_SPEC = PreprocessSpec(height=INPUT_HW[0], width=INPUT_HW[1], resize="area", mean=(0.5, 0.5, 0.5),
                               std=(0.5, 0.5, 0.5))
-
-
-def view_logits(sess: ort.InferenceSession, images_u8: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
-    """N x 4 x 7 logits of the 4 shape-keeping views (identity, h-flip, v-flip, both) of uint8 NHWC images."""
-    out = np.zeros((len(images_u8), 4, len(CODES)), np.float32)
-    for v in range(4):
-        for i in tqdm(range(0, len(images_u8), 256), desc=f"view {v}", leave=False, file=sys.stdout):
-            xb = to_tensor(images_u8[i : i + 256], spec)
-            xb = normalize(view(xb, torch.full((len(xb),), v)), spec).contiguous()
-            out[i : i + 256, v] = sess.run(["logits"], {"input": xb.numpy()})[0]
-    return out
 
 
 def main() -> None:
@@ -58,7 +43,7 @@ def main() -> None:
     if (h, w) != INPUT_HW:
         sys.exit(f"{args.model} reads {w}x{h}; the student's pool is decoded at {INPUT_HW[1]}x{INPUT_HW[0]}")
     tr = load_sources(STUDENT_SPEC, args.limit)["train"]
-    logits = view_logits(sess, tr.images, STUDENT_SPEC)
+    logits = onnx_view_logits(sess, tr.images, STUDENT_SPEC, batch=256)
     args.out.mkdir(parents=True, exist_ok=True)
     np.savez(args.out / "teacher_logits.npz", logits=logits, image_ids=np.array(tr.image_ids))
     print(f"cached {logits.shape} logits of {args.model} -> {args.out / 'teacher_logits.npz'}", flush=True)
