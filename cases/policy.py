@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from cases.records import CaseRecord
+from cases.site import SiteProposal
 from cases.store import Store, read_policy_overrides
 from cases.vocab import Triage
 from inference.card import ModelCard, available_models, card_path_for
@@ -141,6 +142,20 @@ def set_policy(store: Store, card: ModelCard, thresholds: tuple[float, float] | 
 
     detail = f"{card.name} {card.version} ({card.thresholds.kind}): {words(old)} -> {words(thresholds)}"
     store.set_policy(card.name, card.version, card.thresholds.kind, thresholds, detail)
+    return True
+
+
+def adopt_site_policy(store: Store, card: ModelCard, proposal: SiteProposal) -> bool:
+    """Put a site fit in force for `card`'s model: an explicit action, audited with who, the counts and the
+    method, reversible with `set_policy(store, card, None)`. An unsupported proposal changes nothing (the
+    card's thresholds stay): the caller says so rather than adopting a policy below its target."""
+    if not proposal.supported:
+        return False
+    evidence = json.dumps({k: v for k, v in proposal.to_dict().items() if k not in ("before", "after")},
+                          allow_nan=False)
+    detail = f"{card.name} {card.version} ({card.thresholds.kind}): site fit adopted: {proposal.summary()}"
+    store.set_policy(card.name, card.version, card.thresholds.kind, (proposal.urgent, proposal.soon), detail,
+                     method=proposal.method, evidence=evidence)
     return True
 
 

@@ -80,6 +80,21 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE audit ADD COLUMN prev_hash TEXT;
     ALTER TABLE audit ADD COLUMN hash TEXT;
     """,
+    # v6 (issue 21): confirmed outcomes, one per case (the latest; every change is in the audit log), and
+    # how a policy row was made (a clinician's setting, or a site fit with the evidence it rests on).
+    """
+    CREATE TABLE outcomes (
+        case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+        diagnosis TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        confirmed_on TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '',
+        set_at TEXT NOT NULL,
+        set_by TEXT NOT NULL
+    );
+    ALTER TABLE policy ADD COLUMN method TEXT NOT NULL DEFAULT '';
+    ALTER TABLE policy ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

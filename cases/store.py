@@ -245,6 +245,7 @@ class Store:
         with self.transaction() as tx:
             n = tx.execute(f"SELECT COUNT(*) FROM cases WHERE id IN ({marks})", tuple(ids)).fetchone()[0]
             tx.execute(f"DELETE FROM results WHERE case_id IN ({marks})", tuple(ids))
+            tx.execute(f"DELETE FROM outcomes WHERE case_id IN ({marks})", tuple(ids))
             tx.execute(f"DELETE FROM cases WHERE id IN ({marks})", tuple(ids))
             tx.execute("DROP TRIGGER IF EXISTS audit_no_update")
             tx.execute(f"UPDATE audit SET detail = ? WHERE case_id IN ({marks})", (PURGED, *ids))
@@ -338,20 +339,60 @@ class Store:
             for cid in case_ids:
                 self._audit(tx, cid, "exported", what)
 
+    # ---- confirmed outcomes (cases.outcomes holds the vocabulary, cases.site what they mean) -----------
+    def outcomes(self) -> dict[int, tuple[str, str, str, str]]:
+        """case id -> (diagnosis, source, confirmed on, note) of every case with a confirmed outcome."""
+        return {int(r[0]): (str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in self.conn.execute(
+            "SELECT case_id, diagnosis, source, confirmed_on, note FROM outcomes")}
+
+    def set_outcomes(self, outcomes: dict[int, tuple[str, str, str, str] | None], how: str = "entered") -> int:
+        """Record (or with None clear) confirmed outcomes in one transaction, each audited with the old and
+        new diagnosis; returns how many changed. An import is all of its rows or none of them."""
+        changed = 0
+        with self.transaction() as tx:
+            for case_id, value in outcomes.items():
+                old = tx.execute("SELECT diagnosis, source, confirmed_on FROM outcomes WHERE case_id = ?",
+                                 (case_id,)).fetchone()
+                before = "none" if old is None else f"{old[0]} ({old[1]}, {old[2]})"
+                if value is None:
+                    if old is None:
+                        continue
+                    tx.execute("DELETE FROM outcomes WHERE case_id = ?", (case_id,))
+                    self._audit(tx, case_id, "outcome cleared", f"{before} -> none ({how})")
+                else:
+                    dx, source, on, note = value
+                    tx.execute("INSERT INTO outcomes (case_id, diagnosis, source, confirmed_on, note, set_at, set_by) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET diagnosis = "
+                               "excluded.diagnosis, source = excluded.source, confirmed_on = excluded.confirmed_on, "
+                               "note = excluded.note, set_at = excluded.set_at, set_by = excluded.set_by",
+                               (case_id, dx, source, on, note, now_iso(), self.user))
+                    self._audit(tx, case_id, "outcome recorded", f"{before} -> {dx} ({source}, {on}) ({how})")
+                changed += 1
+        return changed
+
     # ---- the triage policy (cases.policy decides what it means) ------------------------------------
     def policy_overrides(self) -> dict[tuple[str, str], tuple[float, float]]:
         """(model name, version) -> the clinic's (urgent, soon) in force; models following their card are absent."""
         return read_policy_overrides(self.conn)
 
     def set_policy(self, model_name: str, model_version: str, rule: str,
-                   thresholds: tuple[float, float] | None, detail: str) -> None:
-        """Record the policy now in force for one model (None: back to the card's), audited with `detail`."""
+                   thresholds: tuple[float, float] | None, detail: str, method: str = "",
+                   evidence: str = "") -> None:
+        """Record the policy now in force for one model (None: back to the card's), audited with `detail`.
+        `method` / `evidence`: how a site fit made it (empty for a clinician's own setting)."""
         urgent, soon = thresholds if thresholds is not None else (None, None)
         with self.transaction() as tx:
-            tx.execute("INSERT INTO policy (model_name, model_version, rule, urgent, soon, set_at, set_by) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (model_name, model_version, rule, urgent, soon, now_iso(), self.user))
-            self._audit(tx, None, "policy changed", detail)
+            tx.execute("INSERT INTO policy (model_name, model_version, rule, urgent, soon, set_at, set_by, method, "
+                       "evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (model_name, model_version, rule, urgent, soon, now_iso(), self.user, method, evidence))
+            self._audit(tx, None, "site policy adopted" if method else "policy changed", detail)
+
+    def policy_history(self, model_name: str, model_version: str) -> list[dict]:
+        """Every policy row of one model, newest first: who set what, when, and how."""
+        rows = self.conn.execute("SELECT urgent, soon, set_at, set_by, method, evidence FROM policy WHERE "
+                                 "model_name = ? AND model_version = ? ORDER BY id DESC", (model_name, model_version))
+        return [dict(zip(("urgent", "soon", "set_at", "set_by", "method", "evidence"), tuple(r), strict=True))
+                for r in rows]
 
 
 def read_policy_overrides(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[float, float]]:

@@ -11,6 +11,8 @@ import sys
 EPILOG = """commands:
   dermtriage [FILES_OR_FOLDERS ...]   open the window and queue these images (folders recursively)
   dermtriage scan FOLDER --out FILE   classify a folder without a window (see `dermtriage scan --help`)
+  dermtriage site fit RESULTS OUTCOMES  the clinic's operating point from confirmed outcomes (see `site --help`)
+  dermtriage site report | reset       the clinic's own figures; back to the model card's thresholds
   dermtriage --selftest               load every shipped model and check the bundled samples
 
 For research use; not a medical device; does not replace a clinician's diagnosis."""
@@ -32,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from cases.scan import run_scan
 
         return run_scan(argv[1:])
+    if argv and argv[0] == "site":
+        from cases.site_cli import run_site
+
+        return run_site(argv[1:])
     # Unknown options (Qt's own, e.g. -platform offscreen) are left to QApplication.
     args, qt_args = build_parser().parse_known_args(argv)
     if args.selftest:
