@@ -1,7 +1,8 @@
 """Where each image source's files are, by role: one place, so Derm7pt can only come in as the external test.
 
 Training, thresholds, the quality gate and model selection read `split_items` and `isic2018_items`;
-only `external_items` reaches Derm7pt, and only training/evaluate_sources.py calls it
+only `external_items` reaches Derm7pt, and only training/evaluate_sources.py and the site-calibration
+simulation (training/site_scores.py: a simulated clinic fitted on one half, measured on the other) call it
 (tests/training/test_mixed.py checks both).
 """
 
