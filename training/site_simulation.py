@@ -134,6 +134,36 @@ def simulate(clinic: dict[str, np.ndarray], fit_masks: list[np.ndarray], card_so
     return out
 
 
+def held_back_protocol(c: dict[str, np.ndarray], rng: np.random.Generator, target: float, card_soon: float,
+                       trials: int = 50) -> dict[str, float] | None:
+    """Issue 21's check on a visible source: 200 assessed images with 40 melanomas, 5 stratified 50/50
+    splits, the conformal fit on half A, melanomas and nevi referred on half B pooled over the 5 splits;
+    `trials` such hospitals, to see how often the check would pass."""
+    ok = np.flatnonzero(c["ok"])
+    mel, nv = ok[c["dx"][ok] == "mel"], ok[c["dx"][ok] == "nv"]
+    rest = ok[(c["dx"][ok] != "mel")]
+    if len(mel) < 40 or len(nv) < 80:
+        return None
+    pooled = []
+    for _ in range(trials):
+        pick_mel, pick_rest = rng.choice(mel, 40, replace=False), rng.choice(rest, 160, replace=False)
+        k = np.zeros(4)
+        for _ in range(5):
+            a_mel, a_rest = rng.permutation(pick_mel)[:20], rng.permutation(pick_rest)[:80]
+            soon, _, _ = conformal_soon([float(x) for x in c["p_mal"][a_mel]], target)
+            soon = card_soon if soon is None else soon
+            b = np.setdiff1d(np.concatenate([pick_mel, pick_rest]), np.concatenate([a_mel, a_rest]))
+            ref = c["p_mal"][b] >= soon
+            k += [ref[c["dx"][b] == "mel"].sum(), (c["dx"][b] == "mel").sum(), ref[c["dx"][b] == "nv"].sum(),
+                  (c["dx"][b] == "nv").sum()]
+        pooled.append((k[0] / k[1], k[2] / k[3]))
+    a = np.array(pooled)
+    return {"melanoma_mean": round(float(a[:, 0].mean()), 4),
+            "melanoma_p10": round(float(np.percentile(a[:, 0], 10)), 4),
+            "nevi_mean": round(float(a[:, 1].mean()), 4), "nevi_p90": round(float(np.percentile(a[:, 1], 90)), 4),
+            "pass_rate": round(float(np.mean((a[:, 0] >= 0.90) & (a[:, 1] <= 0.50))), 4)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scores", type=Path, default=Path("runs/site_scores.csv"))
@@ -162,6 +192,11 @@ def main() -> None:
                 print(f"target {tkey} {name:15s} n_mel={size:3d} " + "  ".join(
                     f"{k}: mel {v['melanoma_mean']:.3f} (p10 {v['melanoma_p10']:.3f}) ben {v['benign_mean']:.3f}"
                     for k, v in res.items()), flush=True)
+        for name, c in clinics.items():
+            res = held_back_protocol(c, rng, target, card.thresholds.soon)
+            if res is not None:
+                report.setdefault("protocol_200", {}).setdefault(tkey, {})[name] = res
+                print(f"target {tkey} {name:15s} 200-image protocol: {res}", flush=True)
         d = clinics["Derm7pt"]
         masks = []
         for _ in range(args.repeats // 2):
