@@ -141,6 +141,9 @@ def _fit(args: argparse.Namespace) -> int:
         return 2
     try:
         adopt_site_policy(store, card, proposal)
+    except StoreError as exc:  # a read-only or full data folder: nothing was stored
+        print(f"error: the site policy could not be stored: {exc}", file=sys.stderr)
+        return 2
     finally:
         store.close()
     print(f"Adopted for {card.name} {card.version} in {store.path}: later scans and the window use it "
@@ -187,6 +190,9 @@ def _reset(args: argparse.Namespace) -> int:
         return 2
     try:
         changed = set_policy(store, card, None)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         store.close()
     print(f"{card.name} {card.version}: {'back to' if changed else 'already on'} the model card's thresholds "

@@ -255,3 +255,28 @@ def test_site_fit_refuses_bad_input_with_scan_exit_codes(tmp_path: Path) -> None
     assert wrong_model.returncode == 3 and "not a shipped model" in wrong_model.stderr
     few = _site(["site", "fit", str(tmp_path / "A.csv"), str(tmp_path / "ok.csv"), "--adopt"], tmp_path / "d")
     assert few.returncode == 0 and "Not adopted" in few.stderr and "at least 19" in few.stdout
+
+
+def test_site_report_reads_the_store_read_only(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    store, ids = _store_with_cases(data, n=3)
+    store.close()
+    (data / "db.sqlite3").rename(data / "dermtriage.sqlite3")
+    for suffix in ("-wal", "-shm"):
+        (data / f"db.sqlite3{suffix}").unlink(missing_ok=True)
+    store = Store(data / "dermtriage.sqlite3")
+    store.set_outcomes({ids[0]: ("mel", "histopathology", "", ""), ids[1]: ("nv", "clinical follow-up", "", "")})
+    store.close()
+    before = (data / "dermtriage.sqlite3").read_bytes()
+    rep = _site(["site", "report", "--json"], data)
+    assert rep.returncode == 0, rep.stderr
+    import json
+
+    (got,) = json.loads(rep.stdout)
+    assert got["model"] == CARD.name and got["n_cases"] == 3 and got["n_outcomes"] == 2
+    assert got["performance"]["melanomas_referred"]["n"] == 1 and got["proposal"]["supported"] is False
+    text = _site(["site", "report"], data)
+    assert "Only 1 confirmed melanoma" in text.stdout and "95% CI" in text.stdout
+    assert (data / "dermtriage.sqlite3").read_bytes() == before
+    assert _site(["site", "report"], tmp_path / "empty").returncode == 2
