@@ -30,6 +30,7 @@ from cases.records import (
     record_from_row,
 )
 from cases.schema import MIGRATIONS, SCHEMA_VERSION, split_sql
+from cases.store_outcomes import OutcomesMixin
 from cases.vocab import Review
 from inference.paths import display_path
 from inference.result import Result
@@ -107,7 +108,7 @@ def current_user() -> str:
         return "unknown"
 
 
-class Store:
+class Store(OutcomesMixin):
     """One connection to the case database; open one per thread."""
 
     def __init__(self, path: str | Path | None = None, read_only: str = "") -> None:
@@ -339,37 +340,6 @@ class Store:
             for cid in case_ids:
                 self._audit(tx, cid, "exported", what)
 
-    # ---- confirmed outcomes (cases.outcomes holds the vocabulary, cases.site what they mean) -----------
-    def outcomes(self) -> dict[int, tuple[str, str, str, str]]:
-        """case id -> (diagnosis, source, confirmed on, note) of every case with a confirmed outcome."""
-        return {int(r[0]): (str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in self.conn.execute(
-            "SELECT case_id, diagnosis, source, confirmed_on, note FROM outcomes")}
-
-    def set_outcomes(self, outcomes: dict[int, tuple[str, str, str, str] | None], how: str = "entered") -> int:
-        """Record (or with None clear) confirmed outcomes in one transaction, each audited with the old and
-        new diagnosis; returns how many changed. An import is all of its rows or none of them."""
-        changed = 0
-        with self.transaction() as tx:
-            for case_id, value in outcomes.items():
-                old = tx.execute("SELECT diagnosis, source, confirmed_on FROM outcomes WHERE case_id = ?",
-                                 (case_id,)).fetchone()
-                before = "none" if old is None else f"{old[0]} ({old[1]}, {old[2]})"
-                if value is None:
-                    if old is None:
-                        continue
-                    tx.execute("DELETE FROM outcomes WHERE case_id = ?", (case_id,))
-                    self._audit(tx, case_id, "outcome cleared", f"{before} -> none ({how})")
-                else:
-                    dx, source, on, note = value
-                    tx.execute("INSERT INTO outcomes (case_id, diagnosis, source, confirmed_on, note, set_at, set_by) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET diagnosis = "
-                               "excluded.diagnosis, source = excluded.source, confirmed_on = excluded.confirmed_on, "
-                               "note = excluded.note, set_at = excluded.set_at, set_by = excluded.set_by",
-                               (case_id, dx, source, on, note, now_iso(), self.user))
-                    self._audit(tx, case_id, "outcome recorded", f"{before} -> {dx} ({source}, {on}) ({how})")
-                changed += 1
-        return changed
-
     # ---- the triage policy (cases.policy decides what it means) ------------------------------------
     def policy_overrides(self) -> dict[tuple[str, str], tuple[float, float]]:
         """(model name, version) -> the clinic's (urgent, soon) in force; models following their card are absent."""
@@ -386,14 +356,6 @@ class Store:
                        "evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (model_name, model_version, rule, urgent, soon, now_iso(), self.user, method, evidence))
             self._audit(tx, None, "site policy adopted" if method else "policy changed", detail)
-
-    def policy_history(self, model_name: str, model_version: str) -> list[dict]:
-        """Every policy row of one model, newest first: who set what, when, and how."""
-        rows = self.conn.execute("SELECT urgent, soon, set_at, set_by, method, evidence FROM policy WHERE "
-                                 "model_name = ? AND model_version = ? ORDER BY id DESC", (model_name, model_version))
-        return [dict(zip(("urgent", "soon", "set_at", "set_by", "method", "evidence"), tuple(r), strict=True))
-                for r in rows]
-
 
 def read_policy_overrides(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[float, float]]:
     """The latest policy row of every model, from any connection (`dermtriage scan` opens one read-only)."""
