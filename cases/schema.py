@@ -81,7 +81,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE audit ADD COLUMN hash TEXT;
     """,
     # v6 (issue 21): confirmed outcomes, one per case (the latest; every change is in the audit log), and
-    # how a policy row was made (a clinician's setting, or a site fit with the evidence it rests on).
+    # how a policy row was made (a clinician's setting, or a site fit with the evidence it rests on), and the
+    # EXIF camera / dermatoscope of each analysed file (the inflow is compared per device).
     """
     CREATE TABLE outcomes (
         case_id INTEGER PRIMARY KEY REFERENCES cases(id),
@@ -94,6 +95,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE policy ADD COLUMN method TEXT NOT NULL DEFAULT '';
     ALTER TABLE policy ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
+    ALTER TABLE results ADD COLUMN device TEXT NOT NULL DEFAULT '';
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

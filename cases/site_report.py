@@ -100,7 +100,7 @@ class ModelReport:
     site_point: tuple[float | None, float | None]  # (benign referred, melanomas referred) under thr
     validation_point: tuple[float | None, float | None]
     inflow: Inflow
-    folders: list[Inflow] = field(default_factory=list)
+    folders: list[Inflow] = field(default_factory=list)  # per device (EXIF) or, without one, per folder
     proposal: SiteProposal | None = None
     history: list[dict] = field(default_factory=list)
 
@@ -122,6 +122,9 @@ class ModelReport:
         if self.inflow.expected is not None:
             out.append(f"  validation predicts {self.inflow.expected:.1%} referred; median P(malignant) "
                        f"{self.inflow.median_score:.3f} vs validation {self.inflow.validation_median:.3f}")
+        for g in self.folders:
+            expected = "" if g.expected is None else f" (validation predicts {g.expected:.1%})"
+            out.append("  " + g.rate.words() + expected)
         out += ["  NOTICE: " + n for n in self.notices]
         if self.proposal is not None:
             out += ["", "Site operating point (proposal; adopt with `dermtriage site fit ... --adopt` or in the "
@@ -136,7 +139,7 @@ class ModelReport:
                 "operating_point": {"benign_referred": self.site_point[0], "melanomas_referred": self.site_point[1]},
                 "validation_operating_point": {"benign_referred": self.validation_point[0],
                                                "melanomas_referred": self.validation_point[1]},
-                "inflow": self.inflow.to_dict(), "folders": [f.to_dict() for f in self.folders],
+                "inflow": self.inflow.to_dict(), "groups": [f.to_dict() for f in self.folders],
                 "notices": self.notices, "proposal": self.proposal.to_dict() if self.proposal else None,
                 "policy_history": self.history}
 
@@ -181,11 +184,11 @@ def build_report(records: Sequence[CaseRecord], outcomes: dict[int, str], cards:
         ok = [r for r in recs if r.result.status == Status.OK and r.result.probabilities]
         mel_of = [float(r.result.probabilities.get("mel", 0.0)) for r in ok]
         mal_of = [float(r.result.malignant_score or 0.0) for r in ok]
-        folders: dict[str, list[int]] = defaultdict(list)
+        groups: dict[str, list[int]] = defaultdict(list)  # per device where EXIF names it, else per folder
         for i, r in enumerate(ok):
-            folders[str(Path(r.path).parent)].append(i)
-        folder_inflows = [inflow(f"folder {name}", [mel_of[i] for i in idx], [mal_of[i] for i in idx], thr, val_mel,
-                                 val_mal) for name, idx in sorted(folders.items()) if len(idx) >= MIN_INFLOW]
+            groups[f"device {r.result.device}" if r.result.device else f"folder {Path(r.path).parent}"].append(i)
+        folder_inflows = [inflow(name, [mel_of[i] for i in idx], [mal_of[i] for i in idx], thr, val_mel, val_mal)
+                          for name, idx in sorted(groups.items()) if len(idx) >= MIN_INFLOW]
         overridden = key in policy.overrides
         origin = "site or clinic setting stored in the app" if overridden else "model card"
         hist = (history or {}).get(key, [])

@@ -44,6 +44,7 @@ class DecodedImage:
     reduced: int  # 1, 2, 4 or 8: the JPEG was decoded at 1/reduced scale
     sha256: str
     decode_ms: float
+    device: str = ""  # EXIF make and model, when the file names them
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -235,8 +236,8 @@ def _exif_orientation(tiff: bytes) -> int:
     return 1
 
 
-def jpeg_orientation(data: bytes) -> int:
-    """The EXIF orientation (1-8) of a JPEG, from its APP1 segment; 1 when there is none or it is unreadable."""
+def jpeg_exif(data: bytes) -> bytes | None:
+    """The TIFF block of a JPEG's EXIF APP1 segment; None when there is none."""
     i, n = 2, len(data)
     while i + 4 <= n and data[i] == 0xFF:
         marker = data[i + 1]
@@ -250,9 +251,39 @@ def jpeg_orientation(data: bytes) -> int:
             continue
         (seg_len,) = struct.unpack(">H", data[i + 2 : i + 4])
         if marker == 0xE1 and data[i + 4 : i + 10] == b"Exif\x00\x00":
-            return _exif_orientation(data[i + 10 : i + 2 + seg_len])
+            return data[i + 10 : i + 2 + seg_len]
         i += 2 + seg_len
-    return 1
+    return None
+
+
+def jpeg_orientation(data: bytes) -> int:
+    """The EXIF orientation (1-8) of a JPEG, from its APP1 segment; 1 when there is none or it is unreadable."""
+    tiff = jpeg_exif(data)
+    return 1 if tiff is None else _exif_orientation(tiff)
+
+
+def exif_device(tiff: bytes | None) -> str:
+    """'Make Model' from EXIF IFD0 (tags 0x010F, 0x0110), so a clinic's inflow can be compared per device;
+    "" when absent or unreadable. Bounded: at most 64 characters of printable ASCII."""
+    if not tiff:
+        return ""
+    found: dict[int, str] = {}
+    try:
+        endian = {b"II": "<", b"MM": ">"}[tiff[:2]]
+        (ifd,) = struct.unpack(endian + "I", tiff[4:8])
+        (count,) = struct.unpack(endian + "H", tiff[ifd : ifd + 2])
+        for k in range(min(count, 512)):
+            off = ifd + 2 + 12 * k
+            tag, typ, n = struct.unpack(endian + "HHI", tiff[off : off + 8])
+            if tag in (0x010F, 0x0110) and typ == 2 and 0 < n <= 256:
+                start = off + 8 if n <= 4 else struct.unpack(endian + "I", tiff[off + 8 : off + 12])[0]
+                raw = tiff[start : start + n].split(b"\x00", 1)[0]
+                found[tag] = "".join(ch for ch in raw.decode("ascii", "replace") if ch.isprintable()).strip()
+    except (KeyError, struct.error):
+        return ""
+    make, model = found.get(0x010F, ""), found.get(0x0110, "")
+    text = model if make and model.lower().startswith(make.lower()) else f"{make} {model}".strip()
+    return text[:64]
 
 
 def apply_orientation(rgb: np.ndarray, orientation: int) -> np.ndarray:
@@ -320,7 +351,8 @@ def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_rati
     rgb = _decode_turbo(data, w, h, reduced) if fmt == "jpeg" and not opencv_only else None
     if rgb is not None:
         return DecodedImage(rgb=rgb, format=fmt, width=w, height=h, reduced=reduced,
-                            sha256=hashlib.sha256(data).hexdigest(), decode_ms=(time.perf_counter() - t0) * 1000.0)
+                            sha256=hashlib.sha256(data).hexdigest(), decode_ms=(time.perf_counter() - t0) * 1000.0,
+                            device=exif_device(jpeg_exif(data)))
     if reduced > 1:
         img = cv2.imdecode(buf, _REDUCED[reduced])
     else:
@@ -330,8 +362,9 @@ def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_rati
         raise ImageError(f"corrupt or truncated {fmt.upper()}: the image data cannot be decoded")
     rgb = _to_rgb8(img)
     digest = hashlib.sha256(data).hexdigest()
+    device = exif_device(jpeg_exif(data)) if fmt == "jpeg" else ""
     return DecodedImage(rgb=rgb, format=fmt, width=w, height=h, reduced=reduced, sha256=digest,
-                        decode_ms=(time.perf_counter() - t0) * 1000.0)
+                        decode_ms=(time.perf_counter() - t0) * 1000.0, device=device)
 
 
 def decode_file(path: str | Path, target_hw: tuple[int, int] | None = None, min_ratio: float = 4.0) -> DecodedImage:

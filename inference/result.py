@@ -42,6 +42,7 @@ class Result:
     # The predicted class's activation map (rows x cols spanning the whole image), when the model has one:
     # where the evidence for the top class lay. Not a segmentation, and absent for models without `cam`.
     attention: list[list[float]] | None = None
+    device: str = ""  # EXIF make and model of the camera or dermatoscope, when the file names it
 
     @property
     def ok(self) -> bool:

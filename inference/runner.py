@@ -92,6 +92,7 @@ class BatchRunner:
         res.decode_ms = img.decode_ms
         res.sha256 = img.sha256
         res.width, res.height = img.width, img.height
+        res.device = img.device
         t0 = time.perf_counter()
         # one small image for both: the model's input is also the gate's 96x72 copy (for a 96x72 model)
         pixels = resize_rgb(img.rgb, spec) if min(img.rgb.shape[:2]) >= MIN_SIDE else None

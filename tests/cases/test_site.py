@@ -280,3 +280,33 @@ def test_site_report_reads_the_store_read_only(tmp_path: Path) -> None:
     assert "Only 1 confirmed melanoma" in text.stdout and "95% CI" in text.stdout
     assert (data / "dermtriage.sqlite3").read_bytes() == before
     assert _site(["site", "report"], tmp_path / "empty").returncode == 2
+
+
+def test_exif_device_is_read_and_the_inflow_compared_per_device(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from cases.site_report import build_report
+    from inference.image import decode_file
+
+    src = sorted((ROOT / "assets" / "samples").glob("*.jpg"))[0]
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "DermLite", "DermLite DL4"
+    Image.open(src).save(tmp_path / "dl4.jpg", exif=exif.tobytes())
+    Image.open(src).save(tmp_path / "plain.jpg")
+    assert decode_file(tmp_path / "dl4.jpg").device == "DermLite DL4"
+    assert decode_file(tmp_path / "plain.jpg").device == ""
+
+    from cases.records import CaseRecord
+
+    def rec(i: int, device: str, mal: float) -> CaseRecord:
+        probs = {c: 0.0 for c in CODES} | {"mel": mal / 2, "bcc": mal / 2, "nv": 1 - mal}
+        res = Result(f"/clinic/folder{i % 2}/{i}.jpg", Status.OK, probabilities=probs, malignant_score=mal,
+                     model_name=CARD.name, model_version=CARD.version, device=device)
+        return CaseRecord(i, "", res.path, None, "", res)
+
+    records = [rec(i, "DermLite DL4", 0.6) for i in range(40)] + [rec(100 + i, "", 0.01) for i in range(60)]
+    (rep,) = build_report(records, {}, [CARD], TriagePolicy([CARD], {}))
+    labels = {g.label: g for g in rep.folders}
+    assert set(labels) == {"device DermLite DL4", "folder /clinic/folder0", "folder /clinic/folder1"}
+    assert "far more" in labels["device DermLite DL4"].notice and labels["folder /clinic/folder0"].rate.k == 0
+    assert any("device DermLite DL4" in n for n in rep.notices)
