@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QToolButton
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QToolButton
 
 from cases.outcomes import CaseKey, ImportPlan, Outcome, plan_import, read_csv_rows
 from cases.policy import adopt_site_policy, set_policy, shipped_cards
@@ -215,10 +215,16 @@ class ClinicCommands(QObject):
 
 
 def _outcome_filter_buttons(window: MainWindow) -> dict[str, QToolButton]:
-    """"With outcome N" / "Awaiting outcome N" beside the priority counts: each sets the filter box's words
-    (kept in every row's filter text), like the priority buttons, so the user sees why rows are missing."""
+    """"With outcome N" / "Awaiting outcome N" in a row under the priority counts (that row is full at 1366
+    px): each sets the filter box's words (kept in every row's filter text), like the priority buttons, so
+    the user sees why rows are missing."""
     queue, model = window.queue, window.queue_model
     buttons: dict[str, QToolButton] = {}
+    row = QHBoxLayout()
+    row.setSpacing(2)
+    title = QLabel("Confirmed outcome:")
+    title.setObjectName("muted")
+    row.addWidget(title)
     for words, tip in ((WITH_OUTCOME, "Show only cases with a confirmed outcome (click again for all)"),
                        (AWAITING_OUTCOME, "Show only cases still awaiting a confirmed outcome (click again for all)")):
         b = QToolButton()
@@ -227,12 +233,15 @@ def _outcome_filter_buttons(window: MainWindow) -> dict[str, QToolButton]:
         b.setCheckable(True)
         b.setToolTip(tip)
         b.clicked.connect(lambda checked, w=words: queue.filter.setText(w if checked else ""))
-        queue.counts.insertWidget(queue.counts.count() - 1, b)  # before the stretch
+        row.addWidget(b)
         buttons[words] = b
+    row.addStretch(1)
+    layout = queue.layout()
+    layout.insertLayout(layout.indexOf(queue.stack), row)  # between the priority counts and the table
 
     def update() -> None:
         with_outcome, awaiting = model.outcome_counts()
-        buttons[WITH_OUTCOME].setText(f"Outcome {with_outcome}")
+        buttons[WITH_OUTCOME].setText(f"With outcome {with_outcome}")
         buttons[AWAITING_OUTCOME].setText(f"Awaiting {awaiting}")
 
     def sync(text: str) -> None:
@@ -257,6 +266,11 @@ def install(window: MainWindow) -> ClinicCommands:
     panel.outcome.outcomeSaved.connect(clinic.save_outcome)
     panel.outcome.set_codes(panel.class_names)
     window.queue.view.setColumnWidth(Col.OUTCOME, 120)
+    if window.store.read_only:  # said before the click; a write refused later (full disk) is said at Save
+        why = f"Read-only window ({window.store.read_only}): outcomes cannot be recorded here"
+        for w in (clinic.import_action, panel.outcome.save_button):
+            w.setEnabled(False)
+            w.setToolTip(why)
     window.outcome_filters = _outcome_filter_buttons(window)
     bar = window.menuBar()
     menu = bar.addMenu("C&linic")

@@ -46,6 +46,9 @@ class OutcomePanel(QWidget):
         self.diagnosis.setToolTip("What the lesion turned out to be; the clinic's own figures rest on these")
         self.source = QComboBox()
         self.source.setObjectName("outcomeSource")
+        for combo in (self.diagnosis, self.source):  # long class names must not widen the case panel
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
         for s in SOURCES:
             self.source.addItem(s, s)
         # A typed ISO date, empty when not known (an import often has none; a date box cannot be empty).

@@ -43,6 +43,7 @@ SITE_PEN = {"color": "#1f6fb2", "width": 2}
 def _label(text: str = "", name: str = "") -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)  # every text given is escaped HTML
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if name:
         label.setObjectName(name)
@@ -130,6 +131,7 @@ class ModelReportView(QWidget):
                    for h in report.history[:3]]
         self.history = _label(("Policy changes (latest first): " + "; ".join(history)) if history else "",
                               "policyHistory")
+        self.history.setVisible(bool(history))
         self.adopt_button = QPushButton("Adopt these thresholds…")
         self.adopt_button.setObjectName("adoptButton")
         self.reset_button = QPushButton("Return to the model card's thresholds…")
@@ -146,7 +148,7 @@ class ModelReportView(QWidget):
         inner.setWidgetResizable(True)
         inner.setFrameShape(QScrollArea.Shape.NoFrame)
         inner.setWidget(self.proposal_text)
-        inner.setMaximumHeight(170)
+        inner.setMaximumHeight(140)
         bl.addWidget(inner)
         bl.addWidget(self.history)
         bl.addLayout(row)
@@ -193,7 +195,9 @@ class ModelReportView(QWidget):
         item.setRange(xRange=(0, 100), yRange=(0, 100), padding=0.02)
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
-        plot.addLegend(offset=(-10, -10))
+        legend = plot.addLegend(offset=(-10, -10))
+        legend.setBrush(pg.mkBrush(self.palette().base().color().red(), self.palette().base().color().green(),
+                                   self.palette().base().color().blue(), 210))
         self.curves: dict[str, pg.PlotDataItem] = {}
         vx, vy = report.validation_curve
         if len(vx) > 1:

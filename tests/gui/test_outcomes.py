@@ -87,7 +87,7 @@ def test_queue_column_filter_csv_and_pdf_show_the_outcome(qtbot, make_window, tm
     assert _cell(window, ids["mel"][0], Col.OUTCOME) == "Melanoma"
     assert _cell(window, ids["open"][0], Col.OUTCOME) == "—"
     with_b, awaiting_b = (window.outcome_filters[k] for k in ("with outcome", "awaiting outcome"))
-    assert with_b.text() == "Outcome 8" and awaiting_b.text() == "Awaiting 5"
+    assert with_b.text() == "With outcome 8" and awaiting_b.text() == "Awaiting 5"
     QTest.mouseClick(awaiting_b, Qt.MouseButton.LeftButton)
     assert set(window.queue.visible_case_ids()) == set(ids["open"])
     QTest.mouseClick(with_b, Qt.MouseButton.LeftButton)
@@ -190,7 +190,7 @@ def test_import_outcomes_all_or_nothing(qtbot, make_window, tmp_path, monkeypatc
     imported = [e for e in window.store.audit_log() if e[3] == "outcome recorded"]
     assert len(imported) == 4 and all("(imported from pathology.csv)" in e[4] for e in imported)
     assert _cell(window, d.id, Col.OUTCOME) == "Basal cell carcinoma"
-    assert window.outcome_filters["with outcome"].text() == "Outcome 4"
+    assert window.outcome_filters["with outcome"].text() == "With outcome 4"
 
     dlg2 = _import(qtbot, window, monkeypatch, path)  # the same file again: every row repeats, nothing to do
     assert not dlg2.import_button.isEnabled() and "Nothing to import" in dlg2.verdict.text()
