@@ -77,8 +77,8 @@ def inflow(label: str, p_mel: Sequence[float], p_mal: Sequence[float], thr: Thre
                   f"{'far more' if more else 'far fewer'} than the {expected:.0%} the model card's validation "
                   f"predicts. This may mean a different dermatoscope (a device shifts every score "
                   f"{'up' if more else 'down'}) or a different case mix. What to do: record confirmed outcomes "
-                  "(Clinic > Import outcomes, or the case panel) so the clinic's own figures and operating point "
-                  "can be measured; until then the referral rate is the card's, not this clinic's.")
+                  "(Outcomes > Import, or the case panel) so the clinic's own figures and operating point can be "
+                  "measured; until then the referral rate is the card's, not this clinic's.")
     return Inflow(label, rate, expected, float(np.median(site)), float(np.median(val_mal)), _ks(site, val_mal),
                   notice)
 
