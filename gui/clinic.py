@@ -39,9 +39,12 @@ def compute_reports(db_path: Path) -> list[ModelReport]:
         store.close()
 
 
-def read_plan(path: str, keys: list[CaseKey], existing: dict[int, Outcome], codes: list[str]) -> ImportPlan:
-    """Read an outcomes CSV (guarded reader) and match it to the cases (runs off the GUI thread)."""
-    return plan_import(read_csv_rows(path), keys, existing, codes)
+def read_plan(path: str, keys: list[CaseKey], existing: dict[int, Outcome],
+              codes: list[str]) -> tuple[list[dict[str, str]], ImportPlan]:
+    """Read an outcomes CSV (guarded reader) and match it to the cases (runs off the GUI thread); the rows
+    come back too, to match again when the user chooses to replace conflicting outcomes."""
+    rows = read_csv_rows(path)
+    return rows, plan_import(rows, keys, existing, codes)
 
 
 class ClinicCommands(QObject):
@@ -97,7 +100,7 @@ class ClinicCommands(QObject):
         codes = self.codes()
         self._status(f"Reading {path}…", 0)
         self.background.run(lambda: read_plan(path, keys, existing, codes),
-                            lambda plan: self._plan_ready(path, plan),
+                            lambda answer: self._plan_ready(path, *answer, (keys, existing, codes)),
                             lambda msg: self._import_failed(path, msg))
         return True
 
@@ -105,10 +108,12 @@ class ClinicCommands(QObject):
         self._status("")
         QMessageBox.warning(self.window, "Import outcomes", f"{Path(path).name} could not be read:\n{message}")
 
-    def _plan_ready(self, path: str, plan: ImportPlan) -> None:
+    def _plan_ready(self, path: str, rows: list[dict[str, str]], plan: ImportPlan,
+                    match: tuple[list[CaseKey], dict[int, Outcome], list[str]]) -> None:
         self._status("")
-        dlg = ImportOutcomesDialog(path, plan, self.window)
-        dlg.accepted.connect(lambda: self._import(path, plan))
+        dlg = ImportOutcomesDialog(path, plan, self.window,
+                                   replan=lambda replace: plan_import(rows, *match, replace=replace))
+        dlg.accepted.connect(lambda: self._import(path, dlg.plan))
         self.import_dialog = dlg
         dlg.open()
 

@@ -195,3 +195,17 @@ def test_import_outcomes_all_or_nothing(qtbot, make_window, tmp_path, monkeypatc
     dlg2 = _import(qtbot, window, monkeypatch, path)  # the same file again: every row repeats, nothing to do
     assert not dlg2.import_button.isEnabled() and "Nothing to import" in dlg2.verdict.text()
     dlg2.reject()
+
+    # A corrected report: a conflict, listed and stopping the import until the user chooses to replace.
+    fixed = _write_csv(tmp_path / "corrected.csv", ["sha256", "diagnosis", "source"],
+                       [[a.sha256, "nv", "histopathology"], [b.sha256, "benign", ""]])
+    dlg3 = _import(qtbot, window, monkeypatch, fixed)
+    assert [dlg3.problems.item(i).text() for i in range(dlg3.problems.count())] == [
+        f"conflict: line 2: {a.file_name} already has mel (histopathology, 2026-11-20), the file says nv"]
+    assert not dlg3.import_button.isEnabled() and dlg3.replace.isVisible()
+    QTest.mouseClick(dlg3.replace, Qt.MouseButton.LeftButton)
+    assert dlg3.problems.count() == 0 and dlg3.import_button.isEnabled() and "1 by sha256" in dlg3.summary.text()
+    QTest.mouseClick(dlg3.import_button, Qt.MouseButton.LeftButton)
+    assert window.store.outcomes()[a.id][0] == "nv" and window.store.outcomes()[b.id][0] == "benign"
+    last = [e for e in window.store.audit_log(a.id) if e[3] == "outcome recorded"][-1]
+    assert "mel (histopathology, 2026-11-20) -> nv" in last[4] and "corrected.csv" in last[4]
