@@ -167,6 +167,8 @@ class ClinicCommands(QObject):
 
     def adopt(self, report: ModelReport) -> bool:
         """Put the report's proposal in force after an explicit confirmation naming thresholds and counts."""
+        from gui.dialogs.site_performance import more_benign_words  # loaded with the window that calls this
+
         p, card = report.proposal, self._card(report)
         if p is None or card is None or not p.supported or not self._can_change_policy():
             return False
@@ -176,6 +178,7 @@ class ClinicCommands(QObject):
                 f"{report.thresholds.soon:.2%}; model card {p.card_soon:.2%}).\n\n"
                 f"Evidence: {p.counts_words()}; method: {p.method}; target {p.target:.0%} of melanomas referred "
                 f"(80% interval on future melanomas {p.expected_low:.0%}–{p.expected_high:.0%}).\n\n"
+                + (f"{more}\n\n" if (more := more_benign_words(report)) else "") +
                 "Every case of this model in the queue is re-prioritised at once; exports and `dermtriage scan` use "
                 "the same policy. The change is kept in the audit log and can be undone (Return to the model card's "
                 "thresholds).")

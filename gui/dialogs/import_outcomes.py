@@ -12,6 +12,7 @@ import html
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -56,6 +57,8 @@ class ImportOutcomesDialog(QDialog):
         self.replace.toggled.connect(self._replan)
         self.problems = QListWidget()
         self.problems.setObjectName("importProblems")
+        self.problems.setWordWrap(True)  # a problem names the line, the value and the codes allowed: read whole
+        self.problems.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)

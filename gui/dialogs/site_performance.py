@@ -54,6 +54,20 @@ def _pct(v: float | None) -> float | None:
     return None if v is None else 100.0 * v
 
 
+def more_benign_words(report: ModelReport) -> str:
+    """Plain words when the proposal refers more of the clinic's own benign lesions than the policy in force
+    (few melanomas can only guarantee the target with a low threshold): said before anyone adopts it."""
+    p = report.proposal
+    if p is None or p.before is None or p.after is None or not p.before.benign.n:
+        return ""
+    a, b = p.before.benign, p.after.benign
+    if b.k <= a.k:
+        return ""
+    return (f"Note: this proposal refers MORE of this clinic's benign lesions than the policy in force "
+            f"({a.value:.0%} -> {b.value:.0%}): that is what guaranteeing {p.target:.0%} of melanomas costs with "
+            f"{p.n_melanoma} confirmed melanomas.")
+
+
 class ModelReportView(QWidget):
     """One model version's report. `adoptClicked` / `resetClicked` carry the report (the controller confirms)."""
 
@@ -147,6 +161,7 @@ class ModelReportView(QWidget):
         inner = QScrollArea()
         inner.setWidgetResizable(True)
         inner.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.proposal_text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         inner.setWidget(self.proposal_text)
         inner.setMaximumHeight(140)
         bl.addWidget(inner)
@@ -179,7 +194,8 @@ class ModelReportView(QWidget):
         elif same:
             self.adopt_state.setText("These thresholds are already in force.")
         else:
-            self.adopt_state.setText("")
+            self.adopt_state.setText(html.escape(more_benign_words(self.report)))
+            self.adopt_state.setStyleSheet("color: #b26a00;" if more_benign_words(self.report) else "")
 
     def _make_plot(self, report: ModelReport) -> pg.PlotWidget:
         """Melanomas referred (y) against benign lesions referred (x), in percent: the card's validation

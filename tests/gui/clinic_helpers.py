@@ -33,9 +33,10 @@ def _result(card: ModelCard, path: str, mel: float, bcc: float) -> Result:
 
 
 def seed_clinic(folder: Path, n_mel: int = 25, n_nv: int = 60, n_bcc: int = 5, n_open: int = 10,
-                outcomes: bool = True) -> dict[str, list[int]]:
+                outcomes: bool = True, starts: dict[str, float] | None = None) -> dict[str, list[int]]:
     """Ingest the clinic into the app's store (DERMTRIAGE_DATA_DIR) before the window opens; case ids by
-    kind ("mel", "nv", "bcc" with outcomes when `outcomes`, "open" never)."""
+    kind ("mel", "nv", "bcc" with outcomes when `outcomes`, "open" never). `starts`: another lowest P(mel)
+    for a kind (its scores rise from there)."""
     card = default_card()
     store = Store(data_dir() / DB_NAME)
     ids: dict[str, list[int]] = {"mel": [], "nv": [], "bcc": [], "open": []}
@@ -43,7 +44,8 @@ def seed_clinic(folder: Path, n_mel: int = 25, n_nv: int = 60, n_bcc: int = 5, n
         for kind, n, mel, bcc, step in (("mel", n_mel, 0.35, 0.02, 0.02), ("nv", n_nv, 0.08, 0.02, 0.003),
                                         ("bcc", n_bcc, 0.05, 0.60, 0.0), ("open", n_open, 0.10, 0.02, 0.005)):
             for i in range(n):
-                res = _result(card, str(folder / f"{kind}_{i:03d}.jpg"), mel + step * i, bcc)
+                res = _result(card, str(folder / f"{kind}_{i:03d}.jpg"), (starts or {}).get(kind, mel) + step * i,
+                              bcc)
                 outcome = store.ingest(res, patient_id=f"P{kind}{i:03d}")
                 assert outcome.record is not None
                 ids[kind].append(outcome.record.id)

@@ -4,6 +4,8 @@ through its confirmation (audited, the queue re-prioritised at once), and the re
 
 from __future__ import annotations
 
+import html
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -140,3 +142,18 @@ def test_a_read_only_window_changes_no_policy(qtbot, make_window, tmp_path, monk
     assert warned and "read-only" in warned[0] and not asked
     monkeypatch.setattr(window.store, "read_only", "")
     assert window.store.policy_overrides() == {}
+
+
+def test_a_proposal_that_refers_more_benign_lesions_says_so(qtbot, make_window, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    # Melanomas from P(malignant) 4%: the target can only be kept by referring nevi the card sends home.
+    seed_clinic(tmp_path / "clinic", n_open=0, starts={"mel": 0.01, "nv": 0.0})
+    window = make_window()
+    view = _open(qtbot, window).views[0]
+    before, after = view.report.proposal.before.benign, view.report.proposal.after.benign
+    assert after.k > before.k
+    assert view.adopt_button.isEnabled()
+    assert html.escape(f"refers MORE of this clinic's benign lesions than the policy in force ({before.value:.0%} -> "
+                       f"{after.value:.0%})") in view.adopt_state.text()
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
+    QTest.mouseClick(view.adopt_button, Qt.MouseButton.LeftButton)
+    assert "refers MORE" in asked[0] and window.store.policy_overrides() == {}
