@@ -145,7 +145,8 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 def _import(qtbot, window, monkeypatch, path: Path):  # noqa: ANN001, ANN202
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), "CSV files (*.csv)"))
     window.clinic.import_dialog = None
-    window.clinic.import_action.trigger()
+    clinic = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Clinic")
+    next(a for a in clinic.actions() if a.text().replace("&", "") == "Import outcomes…").trigger()
     qtbot.waitUntil(lambda: window.clinic.import_dialog is not None and window.clinic.import_dialog.isVisible(),
                     timeout=10_000)
     return window.clinic.import_dialog
