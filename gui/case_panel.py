@@ -27,8 +27,8 @@ from cases.policy import triage_state
 from cases.records import CaseRecord
 from cases.vocab import DISCLAIMER, UNASSIGNED, Review
 from gui.icons import priority_pixmap
-from gui.outcome_panel import OutcomePanel, OutcomeValue
-from gui.queue_model import format_added
+from gui.outcome_panel import OutcomePanel
+from gui.queue_model import OutcomeValue, format_added
 from inference.result import Result
 from inference.vocab import Status
 

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from cases.outcomes import SOURCES, UNSPECIFIED, diagnosis_codes
 from cases.site import BENIGN, MALIGNANT
+from gui.queue_model import OutcomeValue
 
-OutcomeValue = tuple[str, str, str, str]  # (diagnosis, source, confirmed on (ISO date or ""), note)
 DATE_FORMAT = "yyyy-MM-dd"
 GROUP_WORDS = {BENIGN: "Benign (type not known)", MALIGNANT: "Malignant (type not known)"}
 
@@ -59,6 +59,8 @@ class OutcomePanel(QWidget):
         self.note = QLineEdit()
         self.note.setObjectName("outcomeNote")
         self.note.setPlaceholderText("e.g. pathology report number")
+        for edit in (self.date, self.note):  # drops anywhere in the window mean "add these images"
+            edit.setAcceptDrops(False)
         self.save_button = QPushButton("Save outcome")
         self.save_button.setObjectName("outcomeSave")
         self.save_button.clicked.connect(self.save)

@@ -33,6 +33,7 @@ def test_outcome_entered_in_the_case_panel_is_stored_and_audited(qtbot, make_win
     assert window.queue.select_case(cid)
     panel = window.case_panel.outcome
     assert panel.isVisible() and panel.diagnosis.currentData() is None and not panel.source.isEnabled()
+    assert not panel.note.acceptDrops() and not panel.date.acceptDrops()  # a dropped file is scanned, not typed
     _pick(panel.diagnosis, "Melanoma")
     _pick(panel.source, "clinical")
     panel.date.setFocus()
