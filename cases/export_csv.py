@@ -6,7 +6,7 @@ Written only where the user chose; never next to the original images or into the
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cases.records import CaseRecord
@@ -15,6 +15,8 @@ from inference.result import csv_columns
 EXTRA_COLUMNS = [
     "case_id", "patient_id", "review_status", "note", "top_name", "malignant_score", "priority_rule",
     "model_name", "model_version", "sha256", "width", "height", "added", "analysed",
+    # issue 21: the confirmed outcome (appended, so existing readers of the columns above are unaffected)
+    "outcome", "outcome_source", "outcome_confirmed_on",
 ]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -24,10 +26,13 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[str] | None = None) -> int:
+def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[str] | None = None,
+               outcomes: Mapping[int, tuple[str, str, str, str]] | None = None) -> int:
     """Write the scan CSV's columns for the card's class `codes` first, then EXTRA_COLUMNS. Returns rows.
 
-    Without `codes` (no readable model card) the classes are those the stored results name."""
+    Without `codes` (no readable model card) the classes are those the stored results name. `outcomes`:
+    `Store.outcomes()`, for the outcome columns (empty where a case has none)."""
+    outcomes = outcomes or {}
     records = list(records)
     if codes is None:
         codes = sorted({c for r in records for c in (r.result.probabilities or {})})
@@ -55,6 +60,10 @@ def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[
                     "added": rec.added,
                     "analysed": rec.analysed,
                 }
+            )
+            dx, source, on, _note = outcomes.get(rec.id, ("", "", "", ""))
+            row.update(
+                {"outcome": dx, "outcome_source": source, "outcome_confirmed_on": safe_text(on)}
             )
             writer.writerow(row)
             n += 1

@@ -24,7 +24,7 @@ from gui.dialogs.compare import CompareDialog
 from gui.dialogs.settings_dialog import documents_dir
 from gui.queue_model import QueueModel
 from gui.queue_panel import QueuePanel
-from gui.report import export_pdf
+from gui.report import clinic_lines, export_pdf
 from inference.card import ModelCard
 
 
@@ -131,7 +131,7 @@ class CaseCommands(QObject):
         recs = [r for r in (self.model.record(i) for i in ids) if r is not None]
         card = self.card()
         try:
-            n = export_csv(recs, path, card.codes if card else None)
+            n = export_csv(recs, path, card.codes if card else None, self.store.outcomes())
         except OSError as exc:
             QMessageBox.warning(self.window, "Export failed", f"The CSV could not be written:\n{exc}")
             return 0
@@ -152,7 +152,8 @@ class CaseCommands(QObject):
             return False
         card = self.card()
         try:
-            export_pdf(rec, path, {c.code: c.name for c in card.classes} if card else {})
+            export_pdf(rec, path, {c.code: c.name for c in card.classes} if card else {},
+                       self.store.outcomes().get(rec.id), clinic_lines(self.store, rec))
         except OSError as exc:
             QMessageBox.warning(self.window, "Export failed", html.escape(str(exc)))
             return False

@@ -6,6 +6,8 @@ was recorded, including the model version that produced it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
@@ -25,7 +27,8 @@ from cases.policy import triage_state
 from cases.records import CaseRecord
 from cases.vocab import DISCLAIMER, UNASSIGNED, Review
 from gui.icons import priority_pixmap
-from gui.queue_model import format_added
+from gui.outcome_panel import OutcomePanel
+from gui.queue_model import OutcomeValue, format_added
 from inference.result import Result
 from inference.vocab import Status
 
@@ -176,6 +179,9 @@ class CasePanel(QScrollArea):
         lay.addLayout(row)
         lay.addWidget(self.note)
         lay.addWidget(self.note_state)
+        self.outcome = OutcomePanel()  # issue 21; its Save goes to QueueModel.set_outcomes (gui/clinic.py)
+        self.outcome_of: Callable[[int], OutcomeValue | None] = lambda _case_id: None
+        lay.addWidget(self.outcome)
         lay.addStretch(1)
         disclaimer = _muted(DISCLAIMER)
         disclaimer.setObjectName("disclaimer")
@@ -192,12 +198,14 @@ class CasePanel(QScrollArea):
 
     def set_model_info(self, class_names: dict[str, str], malignant: tuple[str, ...]) -> None:
         self.class_names, self.malignant = dict(class_names), tuple(malignant)
+        self.outcome.set_codes(self.class_names)
 
     def show_case(self, rec: CaseRecord | None) -> None:
         """Display `rec` (None: the empty state). A pending note for the previous case is saved first."""
         self.save_note()
         self._loading = True
         self.case_id = rec.id if rec else None
+        self.outcome.show_outcome(self.case_id, self.outcome_of(rec.id) if rec else None)
         has = rec is not None
         for w in (self.priority_box, self.quality_title, self.quality, self.details_title, self.details,
                   self.review_title, self.review_label, self.review, self.note, self.note_state):
@@ -309,6 +317,9 @@ class CasePanel(QScrollArea):
 
     def show_write_error(self, what: str, message: str) -> None:
         """A write the store refused, said beside the edit; a note stays in the editor and is retried."""
+        if what == "outcome":
+            self.outcome.show_error(message)
+            return
         self._save_failed = what == "note"
         self.note_state.setText(f"⚠ {what.capitalize()} NOT saved: {message}."
                                 + (" Your text is kept here and saved once this is fixed." if what == "note" else ""))

@@ -19,7 +19,7 @@ from cases.records import CaseRecord
 from cases.samples import attribution_text, load_samples
 from cases.store import Store
 from cases.vocab import UNASSIGNED, Review
-from gui import storage_ui
+from gui import clinic, storage_ui
 from gui.actions import WindowActions
 from gui.case_commands import CaseCommands
 from gui.case_panel import CasePanel
@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self._splitter_placed = splitter is not None and self.splitter.restoreState(splitter)
         self.splitter.splitterMoved.connect(self._save_splitter)
         storage_ui.install(self)  # write errors at the point of the edit; a read-only window
+        clinic.install(self)  # confirmed outcomes, the clinic's figures and operating point (issue 21)
 
     # ---- building ----------------------------------------------------------------------------------
     def _layout(self) -> None:

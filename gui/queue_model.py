@@ -44,11 +44,13 @@ class Col(IntEnum):
     TOP_CLASS = 5
     REVIEW = 6
     ADDED = 7
+    OUTCOME = 8  # the confirmed outcome (issue 21): last, so a narrow pane never loses the priority for it
 
 
 HEADERS = {
     Col.CASE_ID: "Case ID", Col.THUMB: "", Col.FILE: "File", Col.TOP_CLASS: "Most likely",
     Col.MALIGNANT: "P(malignant)", Col.PRIORITY: "Priority", Col.REVIEW: "Review", Col.ADDED: "Added",
+    Col.OUTCOME: "Outcome",
 }
 HEADER_TIPS = {
     Col.CASE_ID: "Patient or case identifier (double-click to edit; the per-patient sub-folder's name when a "
@@ -56,7 +58,21 @@ HEADER_TIPS = {
     Col.MALIGNANT: "Calibrated probability of melanoma + basal cell carcinoma + actinic keratosis",
     Col.PRIORITY: "Referral priority from the model card's thresholds (or the clinic's, see Settings)",
     Col.REVIEW: "Set by the clinician: new / reviewed / referred / dismissed (double-click to change)",
+    Col.OUTCOME: "The confirmed diagnosis (histopathology, follow-up or consensus), entered in the case panel "
+                 "or imported (Clinic > Import outcomes)",
 }
+OutcomeValue = tuple[str, str, str, str]  # (diagnosis, source, confirmed on, note), as Store.outcomes() gives
+WITH_OUTCOME = "with outcome"  # filter words (the filter box matches them), kept in FILTER_ROLE
+AWAITING_OUTCOME = "awaiting outcome"
+
+
+def outcome_label(outcome: OutcomeValue | None, names: dict[str, str]) -> str:
+    """The diagnosis as the queue shows it: the card's full name where it has one, else the code."""
+    if outcome is None:
+        return ""
+    name = names.get(outcome[0], outcome[0])
+    return name[:1].upper() + name[1:]
+
 
 
 def format_added(iso: str) -> str:
@@ -76,7 +92,8 @@ def _stable_time(iso: str) -> str:
         return iso
 
 
-def _cells(rec: CaseRecord) -> list[dict[int, object]]:
+def _cells(rec: CaseRecord, outcome: OutcomeValue | None = None,
+           names: dict[str, str] | None = None) -> list[dict[int, object]]:
     """Every role of every column for one case: the only place the table's content is decided."""
     res = rec.result
     ok = res.ok
@@ -91,7 +108,8 @@ def _cells(rec: CaseRecord) -> list[dict[int, object]]:
         CASE_ID_ROLE: rec.id,
         # The filter box matches case ID, file, class, priority and review status ("urgent", "new").
         FILTER_ROLE: (f"{rec.patient_id or UNASSIGNED}\n{rec.file_name}\n{res.top_name or ''}\n"
-                      f"{res.top_class or ''}\n{state.label}\n{rec.review_status.label}"),
+                      f"{res.top_class or ''}\n{state.label}\n{rec.review_status.label}\n"
+                      f"{AWAITING_OUTCOME if outcome is None else WITH_OUTCOME}"),
     }
     if not rec.patient_id:
         cells[Col.CASE_ID][Qt.ItemDataRole.ForegroundRole] = QColor("#8a8a8a")
@@ -113,6 +131,10 @@ def _cells(rec: CaseRecord) -> list[dict[int, object]]:
     # QStandardItem keeps EditRole and DisplayRole in one slot: the editor parses the label back.
     cells[Col.REVIEW] = {display: rec.review_status.label, SORT_ROLE: rec.review_status.rank}
     cells[Col.ADDED] = {display: _stable_time(rec.added), SORT_ROLE: rec.added, tip: format_added(rec.added)}
+    label = outcome_label(outcome, names or {})
+    cells[Col.OUTCOME] = {display: label or "—", SORT_ROLE: label.lower() or "\uffff",  # awaiting last
+                          tip: (f"{label} ({', '.join(x for x in outcome[1:3] if x)})" if outcome
+                                else "No confirmed outcome yet")}
     return cells
 
 
@@ -131,6 +153,8 @@ class QueueModel(QStandardItemModel):
         self._thumbs: OrderedDict[int, None] = OrderedDict()  # case ids showing a thumbnail, LRU order
         self.counts: Counter[Triage] = Counter()
         self.policy: TriagePolicy | None = None  # applied to every row (stored probabilities, no re-inference)
+        self.outcomes: dict[int, OutcomeValue] = {}  # the store's confirmed outcomes, mirrored like the rows
+        self.class_names: dict[str, str] = {}  # code -> full name, for the outcome column (the window sets it)
         for col, text in HEADERS.items():
             self.setHeaderData(col, Qt.Orientation.Horizontal, text)
             if col in HEADER_TIPS:
@@ -139,9 +163,8 @@ class QueueModel(QStandardItemModel):
                 )
 
     # ---- building rows -----------------------------------------------------------------------------
-    @staticmethod
-    def _fill(items: list[QStandardItem], rec: CaseRecord) -> None:
-        for item, roles in zip(items, _cells(rec), strict=True):
+    def _fill(self, items: list[QStandardItem], rec: CaseRecord) -> None:
+        for item, roles in zip(items, _cells(rec, self.outcomes.get(rec.id), self.class_names), strict=True):
             for role, value in roles.items():
                 item.setData(value, role)
 
@@ -156,6 +179,7 @@ class QueueModel(QStandardItemModel):
         self.removeRows(0, self.rowCount())
         self._records, self._rows, self.counts = {}, {}, Counter()
         self._thumbs.clear()
+        self.outcomes = self.store.outcomes()
         self.upsert(records)
 
     def upsert(self, records: Iterable[CaseRecord]) -> None:
@@ -244,6 +268,37 @@ class QueueModel(QStandardItemModel):
                 self.writeFailed.emit(case_id, "note", str(exc))
                 return
             rec.note = note
+
+    def set_outcomes(self, values: dict[int, OutcomeValue | None], how: str = "entered") -> int | None:
+        """Record (None: clear) confirmed outcomes through the store in one audited transaction; returns how
+        many changed, or None when the store refused (said through `writeFailed`, nothing changed)."""
+        try:
+            changed = self.store.set_outcomes(values, how=how)
+        except StoreError as exc:
+            self.writeFailed.emit(next(iter(values)) if len(values) == 1 else 0, "outcome", str(exc))
+            return None
+        for case_id, value in values.items():
+            if value is None:
+                self.outcomes.pop(case_id, None)
+            else:
+                self.outcomes[case_id] = tuple(value)  # type: ignore[assignment]
+            if case_id in self._rows:
+                self._refresh(case_id)
+                self.caseEdited.emit(case_id)
+        self.countsChanged.emit()
+        return changed
+
+    def set_class_names(self, names: dict[str, str]) -> None:
+        """The card's full names for the outcome column; only rows with an outcome are redrawn."""
+        self.class_names = dict(names)
+        for case_id in self.outcomes:
+            if case_id in self._rows:
+                self._refresh(case_id)
+
+    def outcome_counts(self) -> tuple[int, int]:
+        """(cases in the queue with a confirmed outcome, cases awaiting one)."""
+        with_outcome = sum(cid in self.outcomes for cid in self._records)
+        return with_outcome, len(self._records) - with_outcome
 
     def remove(self, case_ids: Iterable[int]) -> None:
         """Take cases out of the queue (the store keeps them and their audit trail)."""

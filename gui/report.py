@@ -15,7 +15,7 @@ from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, Q
 
 from cases.policy import triage_state
 from cases.records import CaseRecord
-from cases.store import current_user
+from cases.store import Store, current_user
 from cases.vocab import DISCLAIMER, INTENDED_USE, INTENDED_USE_TITLE, UNASSIGNED
 from gui.heatmap import legend_image, with_heatmap
 from gui.image_loader import load_scaled
@@ -37,8 +37,42 @@ HEATMAP_LEGEND = ("Legend (bar above): clear = the least evidence in this image,
                   "activation map: not a lesion outline and not a probability.")
 
 
-def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, has_heatmap: bool = False) -> str:
-    """The report as HTML for QTextDocument (kept simple: QTextDocument supports a subset of CSS)."""
+def clinic_lines(store: Store, rec: CaseRecord) -> list[str]:
+    """"This clinic's figures" for the model version that analysed `rec` (ModelReport.lines), or [] while
+    the clinic has no confirmed outcome: without outcomes there are no figures of its own to show."""
+    if not store.outcomes():
+        return []
+    from cases.site_report import store_report
+
+    key = (rec.result.model_name, rec.result.model_version)
+    return next((r.lines() for r in store_report(store) if (r.model, r.version) == key), [])
+
+
+def _outcome_html(outcome: tuple[str, str, str, str] | None, class_names: dict[str, str]) -> str:
+    e = html.escape
+    if outcome is None:
+        return "<h3>Confirmed outcome</h3><p><i>none recorded yet</i></p>"
+    dx, source, on, note = outcome
+    name = class_names.get(dx, dx)
+    name = name[:1].upper() + name[1:]
+    extra = ", ".join(x for x in (source, on and f"confirmed {on}") if x)
+    return (f"<h3>Confirmed outcome</h3><p><b>{e(name)}</b> ({e(dx)}){' · ' + e(extra) if extra else ''}"
+            f"{'<br>' + e(note) if note else ''}</p>")
+
+
+def _clinic_html(lines: list[str]) -> str:
+    if not lines:
+        return ""
+    body = "<br>".join(html.escape(x).replace("  ", "&nbsp;&nbsp;") for x in lines)
+    return ("<h3>This clinic's figures</h3><p style='font-size: 8pt'>Measured on this clinic's cases with confirmed "
+            f"outcomes (exact 95% intervals), not on the model card's validation.</p><p style='font-size: 8pt'>"
+            f"{body}</p>")
+
+
+def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, has_heatmap: bool = False,
+                outcome: tuple[str, str, str, str] | None = None, clinic: list[str] | None = None) -> str:
+    """The report as HTML for QTextDocument (kept simple: QTextDocument supports a subset of CSS).
+    `outcome`: the case's confirmed outcome; `clinic`: `clinic_lines` (the section is left out when empty)."""
     e = html.escape
     res = rec.result
     state = triage_state(res)
@@ -94,6 +128,8 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
     <h3>Priority: {e(state.headline)}</h3><p>{e(rule or '')}</p>
     {probs}
     <h3>Clinician's note</h3><p>{note}</p>
+    {_outcome_html(outcome, class_names)}
+    {_clinic_html(clinic or [])}
     <h3>{e(INTENDED_USE_TITLE)}</h3>
     {"".join(f"<p style='font-size: 8pt'><b>{e(t)}.</b> {e(b)}</p>" for t, b in INTENDED_USE)}
     <h3>Details</h3><table cellspacing='0' cellpadding='3'>{meta_rows}</table>
@@ -102,7 +138,8 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
     </body></html>"""
 
 
-def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str]) -> None:
+def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str],
+               outcome: tuple[str, str, str, str] | None = None, clinic: list[str] | None = None) -> None:
     """One case on A4: image (and its heat map), probabilities, priority and rule, note, model version."""
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
@@ -119,7 +156,7 @@ def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str]) -
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:case-heatmap"),
                         with_heatmap(img, rec.result.attention))
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:heatmap-legend"), legend_image())
-    doc.setHtml(report_html(rec, class_names, not img.isNull(), heat))
+    doc.setHtml(report_html(rec, class_names, not img.isNull(), heat, outcome, clinic))
     _print_with_header(doc, writer, f"DermTriage case report · Case ID: {rec.patient_id or UNASSIGNED} · "
                                     f"{rec.file_name}")
     if not Path(path).is_file() or Path(path).stat().st_size == 0:
