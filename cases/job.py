@@ -200,6 +200,7 @@ class ScanJob:
 
         try:
             items = self.list_items()
+            listing_cut = self.cancel_event.is_set()  # cancelled while walking: the list itself is partial
             listener.on_listed(summary.total, summary.skipped_non_images)
             store = Store(db_path)
             for item, res in self.results(items, progress=on_progress):
@@ -216,7 +217,7 @@ class ScanJob:
                 if outcome.record is not None:
                     ready.append(outcome.record)
                 emit()
-            summary.cancelled = self.cancel_event.is_set() and summary.processed < summary.total
+            summary.cancelled = self.cancel_event.is_set() and (listing_cut or summary.processed < summary.total)
         except Exception as exc:  # noqa: BLE001 - a broken store or model must reach the user, not kill the thread
             summary.fatal = f"{type(exc).__name__}: {exc}"
         finally:

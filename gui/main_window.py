@@ -20,7 +20,7 @@ from cases.samples import attribution_text, load_samples
 from cases.store import Store
 from cases.vocab import UNASSIGNED, Review
 from gui import storage_ui
-from gui.actions import WindowActions
+from gui.actions import WindowActions, bind
 from gui.case_commands import CaseCommands
 from gui.case_panel import CasePanel
 from gui.dialogs.about import AboutDialog
@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in self.act.toolbar():
             tb.addSeparator() if action is None else tb.addAction(action)
+        self.queue.set_context_actions(self.act.context_menu())
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()
@@ -150,16 +151,16 @@ class MainWindow(QMainWindow):
             (a.next, lambda: self.queue.step(1)), (a.prev, lambda: self.queue.step(-1)),
             (a.next_unreviewed, self.next_unreviewed), (a.set_case_id, lambda: self.cases.set_case_id_selected()),
             (a.compare, self.cases.compare_selected), (a.intended_use, self.show_intended_use),
-            (a.group, self.queue.set_grouped),
+            (a.group, lambda: self.queue.set_grouped(self.act.group.isChecked())),
             (a.rerun, self.cases.reanalyse_selected), (a.remove, self.cases.remove_selected),
             (a.reveal, self.cases.reveal_file), (a.cancel, self.controller.cancel), (a.zoom_in, viewer.zoom_in),
             (a.zoom_out, viewer.zoom_out), (a.fit, viewer.fit), (a.actual, viewer.actual_size),
             (a.heatmap, self.viewer.toggle_attention), (a.filter, self.queue.focus_filter),
             (a.shortcuts, self.show_shortcuts), (a.about, self.show_about),
         ):
-            action.triggered.connect(slot)
+            bind(action, slot)
         for review, action in zip(Review, a.review, strict=True):
-            action.triggered.connect(lambda _checked=False, r=review: self.cases.set_review(r))
+            bind(action, lambda r=review: self.cases.set_review(r))
 
     # ---- model -------------------------------------------------------------------------------------
     def current_card(self) -> ModelCard | None:
@@ -243,7 +244,7 @@ class MainWindow(QMainWindow):
         for folder in folders:
             action = self.recent_menu.addAction(folder)
             action.setEnabled(Path(folder).is_dir() and self.state.model is not None)
-            action.triggered.connect(lambda _c=False, f=folder: self.intake.scan_folder(f))
+            bind(action, lambda f=folder: self.intake.scan_folder(f))
         if not folders:
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 

@@ -197,6 +197,18 @@ class QueuePanel(QWidget):
         for state, b in self.count_buttons.items():
             b.setChecked(text.strip().lower() == state.label.lower())
 
+    def set_context_actions(self, actions: Sequence[QAction | None]) -> None:
+        """The queue's right-click menu (flat and grouped), from the window's own actions (None: separator)."""
+        for view in (self.view, self.tree):
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            for action in actions:
+                if action is None:
+                    sep = QAction(view)
+                    sep.setSeparator(True)
+                    view.addAction(sep)
+                else:
+                    view.addAction(action)
+
     # ---- bursts ------------------------------------------------------------------------------------
     def insert_burst(self, records: list[CaseRecord]) -> None:
         """Add/replace rows without moving the selection or what is at the top of the viewport."""
