@@ -17,9 +17,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QStackedWidget,
-    QTableView,
     QToolButton,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +28,7 @@ from gui.case_groups import GROUP_ROLE, GroupModel
 from gui.icons import priority_pixmap
 from gui.image_loader import THUMB_SIZE, ImageLoader
 from gui.queue_model import CASE_ID_ROLE, Col, QueueModel, QueueProxy
+from gui.queue_views import QueueTable, QueueTree
 from gui.queue_widgets import EmptyState, ReviewDelegate
 
 
@@ -69,7 +68,7 @@ class QueuePanel(QWidget):
         self.counts.addStretch(1)
         self.filter.textChanged.connect(self._sync_count_buttons)
 
-        self.view = QTableView()
+        self.view = QueueTable()
         self.view.setModel(self.proxy)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -116,7 +115,7 @@ class QueuePanel(QWidget):
 
         # Patients: the same queue grouped by case ID (View > Group by case ID), collapsible.
         self.groups = GroupModel(self)
-        self.tree = QTreeView()
+        self.tree = QueueTree()
         self.tree.setModel(self.groups)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -244,8 +243,15 @@ class QueuePanel(QWidget):
         return self.case_id_at(self.view.currentIndex())
 
     def selected_case_ids(self) -> list[int]:
+        """The cases the selection commands act on, in the order shown: the highlighted rows, which always
+        include the case on screen (gui.queue_views); the case on screen alone if nothing is highlighted."""
+        ids = self._highlighted_case_ids()
+        current = self.current_case_id()
+        return ids if ids or current is None else [current]
+
+    def _highlighted_case_ids(self) -> list[int]:
         if self.grouped:
-            ids = [i.data(CASE_ID_ROLE) for i in self.tree.selectionModel().selectedRows(0)]
+            ids = [i.data(CASE_ID_ROLE) for i in self.tree.selectionModel().selectedRows(0)]  # not group rows
             order = {cid: k for k, cid in enumerate(self.visible_case_ids())}
             return sorted((i for i in ids if i is not None), key=lambda c: order.get(c, 0))
         rows = self.view.selectionModel().selectedRows(Col.CASE_ID)
