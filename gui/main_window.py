@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -32,6 +32,7 @@ from gui.intake import Intake, local_paths
 from gui.queue_model import QueueModel
 from gui.queue_panel import QueuePanel
 from gui.scan_controller import ScanController
+from gui.screen_fit import keep_inside, place
 from gui.settings import AppSettings, ModelState, load_model
 from gui.theme import apply_theme
 from gui.viewer import ViewerPanel
@@ -86,10 +87,11 @@ class MainWindow(QMainWindow):
         self.queue_model.policy = model_state.policy
         self.queue_model.reset(store.load_cases())
         self._apply_model_state()
-        self.resize(1600, 960)
         geometry = settings.bytes_value(AppSettings.GEOMETRY)
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is not None and self.restoreGeometry(geometry):
+            keep_inside(self)  # saved on a larger screen: shrunk and moved onto this one
+        else:  # first start: as large as suits the queue, never larger than the screen it opens on
+            place(self, "main", QSize(1600, 960), remember=False)  # the geometry is saved on close
         splitter = settings.bytes_value(AppSettings.STATE)
         self._splitter_placed = splitter is not None and self.splitter.restoreState(splitter)
         self.splitter.splitterMoved.connect(self._save_splitter)

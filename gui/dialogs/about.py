@@ -11,11 +11,12 @@ import html
 import math
 from typing import Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QSize, QUrl
 from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from cases.vocab import DISCLAIMER, INTENDED_USE
+from gui.screen_fit import place
 from inference.card import ModelCard
 from inference.card_schema import CardFile, ConfusionMatrix, SourceMetrics
 
@@ -177,7 +178,7 @@ class AboutDialog(QDialog):
                  thresholds_in_use: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About DermTriage")
-        self.resize(720, 760)
+        place(self, "about", QSize(720, 760))  # fits the screen; the user's size next time
         self.browser = QTextBrowser(self)
         self.browser.setOpenExternalLinks(False)
         has_png = False

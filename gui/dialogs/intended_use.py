@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from cases.vocab import INTENDED_USE, INTENDED_USE_TITLE
+from gui.screen_fit import place
 
 
 def intended_use_html() -> str:
@@ -35,7 +36,7 @@ class IntendedUseDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(self.browser)
         lay.addWidget(buttons)
-        self.resize(620, 520)
+        place(self, "intended_use", QSize(620, 520))  # fits the screen; the user's size next time
 
 
 class IntendedUseNotice(QFrame):
