@@ -30,7 +30,7 @@ from gui.dialogs.shortcuts import ShortcutsDialog
 from gui.icons import app_icon
 from gui.intake import Intake, local_paths
 from gui.queue_model import QueueModel
-from gui.queue_panel import QueuePanel
+from gui.queue_panel import QueuePanel, queue_min_width
 from gui.scan_controller import ScanController
 from gui.screen_fit import keep_inside, place
 from gui.settings import AppSettings, ModelState, load_model
@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         # Minimum widths keep every pane usable from 1024 px up (the queue's priority and P(malignant)
         # columns come first; the case panel never shrinks to a sliver); none collapses to nothing.
-        self.queue.setMinimumWidth(300)
+        self.queue.setMinimumWidth(queue_min_width())
         self.viewer.setMinimumWidth(240)
         self.case_panel.setMinimumWidth(280)
         for i, (w, stretch) in enumerate(((self.queue, 4), (self.viewer, 5), (self.case_panel, 0))):

@@ -31,6 +31,18 @@ from gui.queue_model import CASE_ID_ROLE, Col, QueueModel, QueueProxy
 from gui.queue_views import QueueTable, QueueTree
 from gui.queue_widgets import EmptyState, ReviewDelegate
 
+COLUMN_WIDTHS = {Col.PRIORITY: 112, Col.MALIGNANT: 90, Col.THUMB: 60, Col.CASE_ID: 100, Col.FILE: 120,
+                 Col.TOP_CLASS: 140, Col.REVIEW: 84, Col.ADDED: 100}
+LEADING = (Col.PRIORITY, Col.MALIGNANT, Col.CASE_ID)  # always shown, never scrolled away
+FILE_MIN = 110
+OPTIONAL = (Col.THUMB, Col.REVIEW, Col.TOP_CLASS, Col.ADDED)  # shown while they fit, in this order
+
+
+def queue_min_width() -> int:
+    """The narrowest queue pane that still shows the leading columns and the file name whole (plus the
+    vertical scroll bar and margins)."""
+    return sum(COLUMN_WIDTHS[c] for c in LEADING) + FILE_MIN + 32
+
 
 class QueuePanel(QWidget):
     """`currentCaseChanged(case_id or -1)` when the selected case changes (not when rows move)."""
@@ -88,13 +100,11 @@ class QueuePanel(QWidget):
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
         header.setMinimumSectionSize(40)
-        for col, width in ((Col.CASE_ID, 100), (Col.THUMB, 60), (Col.FILE, 120), (Col.TOP_CLASS, 140),
-                           (Col.MALIGNANT, 90), (Col.PRIORITY, 112), (Col.REVIEW, 76), (Col.ADDED, 100)):
-            self.view.setColumnWidth(col, width)
-        header.setSectionResizeMode(Col.THUMB, QHeaderView.ResizeMode.Fixed)
-        # Priority and P(malignant) come first, so a narrow pane scrolls off the class name and the dates,
-        # never them; the last column takes any spare width.
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
+        for col in Col:
+            self.view.setColumnWidth(col, COLUMN_WIDTHS[col])
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+        self.view.viewportResized.connect(self.fit_columns)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
 
         # Thumbnails for the rows in view, requested shortly after anything moves them.
@@ -148,6 +158,19 @@ class QueuePanel(QWidget):
         lay.addWidget(self.stack, 1)
         model.countsChanged.connect(self._update_counts)
         self._update_counts()
+
+    def fit_columns(self) -> None:
+        """Lay the columns out in the queue's width, never wider (the queue does not scroll sideways):
+        the leading columns at their widths, then the file name (at least FILE_MIN), then the optional
+        columns in OPTIONAL's order while they fit (the case panel shows them for the case on screen);
+        the file name takes the rest."""
+        room = self.view.viewport().width() - sum(COLUMN_WIDTHS[c] for c in LEADING) - FILE_MIN
+        for col in OPTIONAL:
+            show = room >= COLUMN_WIDTHS[col]
+            self.view.setColumnHidden(col, not show)
+            if show:
+                room -= COLUMN_WIDTHS[col]
+        self.view.setColumnWidth(Col.FILE, FILE_MIN + max(0, room))
 
     def request_visible_thumbnails(self) -> None:
         """Ask for thumbnails of the rows on screen that do not have one yet."""

@@ -15,7 +15,7 @@ another image than the one on screen (issue 22). Here:
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QTreeView, QWidget
 
 SF = QItemSelectionModel.SelectionFlag
@@ -62,12 +62,25 @@ class _CurrentInSelection:
 
 
 class QueueTable(QTableView):
-    """The flat queue."""
+    """The flat queue. It never scrolls sideways (the pane decides which columns fit: `viewportResized`),
+    so Priority, P(malignant) and Case ID, on the left, are always in view."""
+
+    viewportResized = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._keeper: _CurrentInSelection | None = None
         self.setTabKeyNavigation(False)  # Tab leaves the queue; there is nothing to do cell by cell
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # A wheel tilt or a click on a partly visible cell must not slide the leading columns away either.
+        self.horizontalScrollBar().valueChanged.connect(
+            lambda v: self.horizontalScrollBar().setValue(0) if v else None)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        handled = super().viewportEvent(event)
+        if event.type() == QEvent.Type.Resize:
+            self.viewportResized.emit()
+        return handled
 
     def setModel(self, model) -> None:  # noqa: ANN001 - any item model
         super().setModel(model)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from cases.vocab import Review
 from gui.queue_model import Col
+from gui.queue_panel import COLUMN_WIDTHS, FILE_MIN
 from tests.gui.helpers import run_scan, small_images
 
 CTRL, SHIFT, NONE = (Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier,
@@ -150,3 +151,35 @@ def test_grouped_queue_follows_the_same_rule(qtbot, queue, monkeypatch) -> None:
     w.act.set_case_id.trigger()
     assert w.queue_model.record(shown).patient_id == "P-TREE"
     assert w.queue_model.record(first).patient_id == ""
+
+
+@pytest.mark.parametrize("pane", [460, 1000])
+def test_leading_columns_never_scroll_away(qtbot, queue, pane: int) -> None:  # noqa: ANN001
+    """Issue 22: clicking a partly visible File cell or pressing End hid Priority, P(malignant), Case ID."""
+    w = queue
+    w.resize(1900, 860)
+    qtbot.wait(10)
+    sizes = w.splitter.sizes()
+    w.splitter.setSizes([pane, sum(sizes) - pane - sizes[2], sizes[2]])
+    qtbot.wait(10)
+    view, proxy = w.queue.view, w.queue.proxy
+    shown = [c for c in Col if not view.isColumnHidden(c)]
+    assert sum(view.columnWidth(c) for c in shown) <= view.viewport().width()  # nothing to scroll to
+    everything = sum(COLUMN_WIDTHS.values()) - COLUMN_WIDTHS[Col.FILE] + FILE_MIN
+    assert (shown == list(Col)) == (view.viewport().width() >= everything)  # a wide pane shows every column
+    assert (shown == list(Col)) == (pane == 1000)
+
+    def leading_in_view() -> bool:
+        vp = view.viewport().rect()
+        return all(vp.contains(view.visualRect(proxy.index(0, c)).center())
+                   for c in (Col.PRIORITY, Col.MALIGNANT, Col.CASE_ID))
+
+    last = max(shown, key=view.columnViewportPosition)
+    rect = view.visualRect(proxy.index(2, last))
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, NONE, rect.center())
+    _key(qtbot, w, Qt.Key.Key_End)
+    _key(qtbot, w, Qt.Key.Key_Right)
+    view.horizontalScrollBar().setValue(view.horizontalScrollBar().maximum() or 100)  # a wheel tilt
+    qtbot.wait(5)
+    assert view.horizontalScrollBar().value() == 0 and leading_in_view()
+    assert _shown(w) == _ids(w)[-1]  # End went to the last case
