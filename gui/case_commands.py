@@ -25,7 +25,8 @@ from gui.dialogs.settings_dialog import documents_dir
 from gui.queue_model import QueueModel
 from gui.queue_panel import QueuePanel
 from gui.report import export_pdf
-from inference.card import ModelCard
+from inference.card import ModelCard, card_path_for
+from inference.errors import ModelError
 
 
 class CaseCommands(QObject):
@@ -165,6 +166,19 @@ class CaseCommands(QObject):
         self._status(f"Exported {n} case(s) to {path}", 8000)
         return n
 
+    def _training_data(self, rec: CaseRecord) -> str:
+        """The training data of the model that produced `rec` (its shipped card), "" when that card is gone."""
+        res = rec.result
+        card = self.card()
+        if card is None or (card.name, card.version) != (res.model_name, res.model_version):
+            try:
+                card = ModelCard.load(card_path_for(res.model_name)) if res.model_name else None
+            except ModelError:
+                card = None
+        if card is None or card.doc is None or card.version != res.model_version:
+            return ""
+        return card.doc.training_data
+
     def export_report(self, path: str | None = None) -> bool:
         """The selected case as a PDF report."""
         rec = self.current_record()
@@ -178,7 +192,7 @@ class CaseCommands(QObject):
             return False
         card = self.card()
         try:
-            export_pdf(rec, path, {c.code: c.name for c in card.classes} if card else {})
+            export_pdf(rec, path, {c.code: c.name for c in card.classes} if card else {}, self._training_data(rec))
         except OSError as exc:
             QMessageBox.warning(self.window, "Export failed", html.escape(str(exc)))
             return False

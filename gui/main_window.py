@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         st = self.state
         self.controller.set_model(st.model)
         card = self.current_card()
+        self.notice.set_card(card)
         if card is not None:
             self.case_panel.set_model_info({c.code: c.name for c in card.classes}, card.malignant)
         can_scan = st.model is not None
@@ -313,7 +314,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("No unreviewed case left in the queue as shown.", 5000)
 
     def show_intended_use(self) -> None:
-        IntendedUseDialog(self).exec()
+        IntendedUseDialog(self.current_card(), self).exec()
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.actions(), self).exec()

@@ -15,7 +15,7 @@ from PySide6.QtCore import QSize, QUrl
 from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from cases.vocab import DISCLAIMER, INTENDED_USE
+from cases.vocab import DISCLAIMER, intended_use
 from gui.screen_fit import place
 from inference.card import ModelCard
 from inference.card_schema import CardFile, ConfusionMatrix, SourceMetrics
@@ -120,11 +120,18 @@ def _test_metrics(card: ModelCard, doc: CardFile, has_confusion_png: bool) -> li
     return parts
 
 
+def card_intended_use(card: ModelCard | None) -> tuple[tuple[str, str], ...]:
+    """The intended-use text for this model, from its card (cases.vocab.intended_use)."""
+    if card is None or card.doc is None:
+        return intended_use()
+    return intended_use(f"{card.name} {card.version}", card.doc.training_data)
+
+
 def card_html(card: ModelCard | None, error: str = "", has_confusion_png: bool = False,
               samples_attribution: str = "", thresholds_in_use: str = "") -> str:
     e = html.escape
     parts = [f"<h2>DermTriage</h2><p style='color:#c62828'><b>{e(DISCLAIMER)}</b></p>",
-             "".join(f"<p><b>{e(t)}.</b> {e(body)}</p>" for t, body in INTENDED_USE)]
+             "".join(f"<p><b>{e(t)}.</b> {e(body)}</p>" for t, body in card_intended_use(card))]
     if error:
         parts.append(f"<p style='color:#c62828'><b>The model could not be loaded:</b> {e(error)}</p>")
     if card is None or card.doc is None:
