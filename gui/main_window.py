@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
             place(self, "main", QSize(1600, 960), remember=False)  # the geometry is saved on close
         splitter = settings.bytes_value(AppSettings.STATE)
         self._splitter_placed = splitter is not None and self.splitter.restoreState(splitter)
+        self._shown_once = False
         self.splitter.splitterMoved.connect(self._save_splitter)
         storage_ui.install(self)  # write errors at the point of the edit; a read-only window
 
@@ -205,6 +206,10 @@ class MainWindow(QMainWindow):
         if not self._splitter_placed:  # first start: share the width out (later: the user's own split)
             self._splitter_placed = True
             self.place_splitter()
+        if not self._shown_once:  # after a restart the queue opens on its first case, not on nothing
+            self._shown_once = True
+            if self.queue.current_case_id() is None and self.queue.ordered_case_ids():
+                self.queue.select_case(self.queue.ordered_case_ids()[0])
 
     def place_splitter(self) -> None:
         """Queue about 38-42%, case panel about 26% (at least their minimums), the image the rest."""

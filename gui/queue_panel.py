@@ -119,6 +119,7 @@ class QueuePanel(QWidget):
             self.view.verticalScrollBar().valueChanged,
             self.proxy.layoutChanged,
             self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,  # a filter narrowing the queue brings other rows into view
             self.proxy.modelReset,
         ):
             sig.connect(self._thumb_timer.start)
