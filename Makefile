@@ -64,7 +64,7 @@ screenshot: setup-dev
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/screenshot.py
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/screenshot.py --heatmap --out docs/screenshot_heatmap.png
 	for s in 1024x700 1366x768 1920x1080; do \
-		xvfb-run -a -s "-screen 0 1920x1200x24" $(PY) docs/screenshot.py --size $$s --out docs/screenshot_$$s.png; \
+		xvfb-run -a -s "-screen 0 $${s}x24" $(PY) docs/screenshot.py --fit --out docs/screenshot_$$s.png; \
 	done
 
 clean:

@@ -253,6 +253,7 @@ class ViewerPanel(QWidget):
         bar.setContentsMargins(6, 2, 6, 2)
         bar.addStretch(1)
         bar.addWidget(self.zoom_label)
+        bar.addSpacing(6)
         for text, tip, slot in (("−", "Zoom out (−, Ctrl+−, wheel)", self.viewer.zoom_out),
                                 ("+", "Zoom in (+, Ctrl++, wheel)", self.viewer.zoom_in),
                                 ("Fit", "Fit to window (F, Ctrl+0)", self.viewer.fit),
