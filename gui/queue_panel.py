@@ -28,7 +28,7 @@ from gui.case_groups import GROUP_ROLE, GroupModel
 from gui.icons import priority_pixmap
 from gui.image_loader import THUMB_SIZE, ImageLoader
 from gui.queue_model import CASE_ID_ROLE, Col, QueueModel, QueueProxy
-from gui.queue_views import QueueTable, QueueTree
+from gui.queue_views import QueueTable, QueueTree, add_context_actions
 from gui.queue_widgets import EmptyState, ReviewDelegate
 
 COLUMN_WIDTHS = {Col.PRIORITY: 112, Col.MALIGNANT: 90, Col.THUMB: 60, Col.CASE_ID: 100, Col.FILE: 120,
@@ -223,14 +223,7 @@ class QueuePanel(QWidget):
     def set_context_actions(self, actions: Sequence[QAction | None]) -> None:
         """The queue's right-click menu (flat and grouped), from the window's own actions (None: separator)."""
         for view in (self.view, self.tree):
-            view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-            for action in actions:
-                if action is None:
-                    sep = QAction(view)
-                    sep.setSeparator(True)
-                    view.addAction(sep)
-                else:
-                    view.addAction(action)
+            add_context_actions(view, actions)
 
     # ---- bursts ------------------------------------------------------------------------------------
     def insert_burst(self, records: list[CaseRecord]) -> None:

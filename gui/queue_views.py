@@ -15,7 +15,10 @@ another image than the one on screen (issue 22). Here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QTreeView, QWidget
 
 SF = QItemSelectionModel.SelectionFlag
@@ -32,6 +35,18 @@ def follow_command(event: QEvent | None, default: SF) -> SF:
                 and event.key() in NAV_KEYS):  # type: ignore[attr-defined]
             return SF.ClearAndSelect | SF.Rows
     return default
+
+
+def add_context_actions(view: QAbstractItemView, actions: Sequence[QAction | None]) -> None:
+    """`view`'s right-click menu: these actions (None: a separator)."""
+    view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    for action in actions:
+        if action is None:
+            sep = QAction(view)
+            sep.setSeparator(True)
+            view.addAction(sep)
+        else:
+            view.addAction(action)
 
 
 class _CurrentInSelection:
