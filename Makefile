@@ -32,11 +32,13 @@ system-deps:
 	  libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 \
 	  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 \
 	  libxcb-xinerama0 libxcb-xkb1 libxcb-randr0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libx11-xcb1 \
-	  xvfb xauth fonts-dejavu-core strace icu-devtools binutils gcc
+	  xvfb xauth fonts-dejavu-core strace icu-devtools binutils gcc desktop-file-utils
 
-# One-folder PyInstaller build in dist/DermTriage (see build.spec).
+# One-folder PyInstaller build in dist/DermTriage (see build.spec), and on Debian-family systems the .deb
+# that installs it with a menu entry, an icon and "Open with" (tools/build_deb.py: dist/dermtriage_*.deb).
 package: setup-dev
 	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN build.spec
+	$(PY) tools/build_deb.py
 
 selftest: setup
 	$(PY) main.py --selftest
@@ -64,7 +66,7 @@ screenshot: setup-dev
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/screenshot.py
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/screenshot.py --heatmap --out docs/screenshot_heatmap.png
 	for s in 1024x700 1366x768 1920x1080; do \
-		xvfb-run -a -s "-screen 0 1920x1200x24" $(PY) docs/screenshot.py --size $$s --out docs/screenshot_$$s.png; \
+		xvfb-run -a -s "-screen 0 $${s}x24" $(PY) docs/screenshot.py --fit --out docs/screenshot_$$s.png; \
 	done
 
 clean:

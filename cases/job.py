@@ -20,6 +20,7 @@ from typing import Protocol
 from cases.records import CaseRecord, Ingest
 from cases.store import Store
 from inference.image import is_image_path
+from inference.paths import display_path
 from inference.result import Result
 from inference.runner import BatchRunner, ProgressCallback
 from inference.session import Model
@@ -52,6 +53,8 @@ class ScanSummary:
     duplicates: int = 0
     skipped_non_images: int = 0
     unreadable_folders: list[str] = field(default_factory=list)  # sub-folders os.walk could not list
+    skipped_files: list[str] = field(default_factory=list)  # the non-image files counted above
+    skipped_folders: list[str] = field(default_factory=list)  # sub-folders not read (a non-recursive scan)
     ok: int = 0
     rejected: int = 0
     error: int = 0
@@ -86,11 +89,11 @@ def default_patient_id(path: str | Path, root: str | Path | None = None) -> str:
 
 
 def walk_files(folder: Path, recursive: bool = True, cancel: threading.Event | None = None,
-               unreadable: list[str] | None = None) -> Iterator[Path]:
+               unreadable: list[str] | None = None, not_walked: list[str] | None = None) -> Iterator[Path]:
     """Files of `folder` (and of its sub-folders when `recursive`) in a stable order; hidden folders skipped.
 
-    Folders that cannot be listed (permissions) are appended to `unreadable`, so they are counted, not
-    silently dropped."""
+    Folders that cannot be listed (permissions) are appended to `unreadable`, and the sub-folders a
+    non-recursive walk leaves out to `not_walked`, so both are reported, never silently dropped."""
 
     def on_error(exc: OSError) -> None:
         if unreadable is not None:
@@ -99,35 +102,64 @@ def walk_files(folder: Path, recursive: bool = True, cancel: threading.Event | N
     for root, dirs, files in os.walk(folder, onerror=on_error):
         if cancel is not None and cancel.is_set():
             return
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
+        visible = sorted(d for d in dirs if not d.startswith("."))
+        if not recursive and not_walked is not None:
+            not_walked += [str(Path(root) / d) for d in visible]
+        dirs[:] = visible if recursive else []
         for name in sorted(files):
             yield Path(root) / name
 
 
 def collect_images(sources: Iterable[str | Path], cancel: threading.Event | None = None,
-                   recursive: bool = True, unreadable: list[str] | None = None) -> tuple[list[ScanItem], int]:
+                   recursive: bool = True, unreadable: list[str] | None = None,
+                   skipped_files: list[str] | None = None, not_walked: list[str] | None = None
+                   ) -> tuple[list[ScanItem], int]:
     """Files and folders -> image items in a stable order, plus the count of skipped files.
 
-    Hidden files (`.DS_Store`) are ignored silently; any other non-image file is counted so the user
-    learns that something they dropped was not analysed.
+    The one walker of the window and `dermtriage scan` (recursive by default in both: a clinic folder
+    holds one sub-folder per patient). Hidden files (`.DS_Store`) are ignored silently; any other
+    non-image file is counted (and named in `skipped_files`) so the user learns that something they
+    dropped was not analysed; sub-folders a non-recursive scan leaves out go to `not_walked`.
     """
     seen: set[str] = set()
     items: list[ScanItem] = []
     skipped = 0
     for src in sources:
         p = Path(src)
-        files = walk_files(p, recursive, cancel, unreadable) if p.is_dir() else [p]
+        files = walk_files(p, recursive, cancel, unreadable, not_walked) if p.is_dir() else [p]
         for f in files:
             if f.name.startswith("."):
                 continue
             if not is_image_path(f):
                 skipped += 1
+                if skipped_files is not None:
+                    skipped_files.append(str(f))
                 continue
             key = os.path.abspath(f)
             if key not in seen:
                 seen.add(key)
                 items.append(ScanItem(key, default_patient_id(key, os.path.abspath(p)) if p.is_dir() else ""))
     return items, skipped
+
+
+def skipped_text(summary: ScanSummary, limit: int = 3) -> str:
+    """The end of `dermtriage scan`'s summary line (plain and resumable): what was not analysed, named (first
+    few) and counted; "" if nothing was left out."""
+
+    def names(paths: list[str]) -> str:
+        shown = ", ".join(display_path(Path(p).name, escape=True) for p in paths[:limit])
+        return shown + (f", … {len(paths) - limit} more" if len(paths) > limit else "")
+
+    parts = []
+    if summary.skipped_non_images:
+        parts.append(f"{summary.skipped_non_images} non-image file(s) skipped ({names(summary.skipped_files)})")
+    if summary.skipped_folders:
+        parts.append(f"{len(summary.skipped_folders)} sub-folder(s) not read because of --no-recursive "
+                     f"({names(summary.skipped_folders)})")
+    if summary.unreadable_folders:
+        parts.append(f"{len(summary.unreadable_folders)} folder(s) could not be read: " + ", ".join(
+            display_path(f, escape=True) for f in summary.unreadable_folders[:5]))
+    return "".join(f"; {p}" for p in parts)
 
 
 class JobListener(Protocol):
@@ -161,7 +193,8 @@ class ScanJob:
         items = list(self.items)
         if self.sources:
             found, self.summary.skipped_non_images = collect_images(
-                self.sources, self.cancel_event, self.recursive, self.summary.unreadable_folders)
+                self.sources, self.cancel_event, self.recursive, self.summary.unreadable_folders,
+                self.summary.skipped_files, self.summary.skipped_folders)
             items += found
         self.summary.total = len(items)
         return items
@@ -200,6 +233,7 @@ class ScanJob:
 
         try:
             items = self.list_items()
+            listing_cut = self.cancel_event.is_set()  # cancelled while walking: the list itself is partial
             listener.on_listed(summary.total, summary.skipped_non_images)
             store = Store(db_path)
             for item, res in self.results(items, progress=on_progress):
@@ -216,7 +250,7 @@ class ScanJob:
                 if outcome.record is not None:
                     ready.append(outcome.record)
                 emit()
-            summary.cancelled = self.cancel_event.is_set() and summary.processed < summary.total
+            summary.cancelled = self.cancel_event.is_set() and (listing_cut or summary.processed < summary.total)
         except Exception as exc:  # noqa: BLE001 - a broken store or model must reach the user, not kill the thread
             summary.fatal = f"{type(exc).__name__}: {exc}"
         finally:

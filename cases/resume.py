@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cases.cluster import ClusterError, ray_available, ray_rows
+from cases.job import skipped_text
 from cases.rows import Manifest, Row, RowWorker, output_columns
 from inference.paths import display_path
 from inference.result import TIMING_COLUMNS
@@ -310,10 +311,7 @@ def run_resumable(args: argparse.Namespace, model: Model, out: AtomicOutput, job
     journal.remove()
     dt = time.perf_counter() - t0
     analysed = ready - kept
-    skipped = f"; {summary.skipped_non_images} non-image file(s) skipped" if summary.skipped_non_images else ""
-    if summary.unreadable_folders:
-        skipped += f"; {len(summary.unreadable_folders)} folder(s) could not be read: " + ", ".join(
-            display_path(f, escape=True) for f in summary.unreadable_folders[:5])
+    skipped = skipped_text(summary)
     resumed = f" ({kept} kept from the interrupted run)" if kept else ""
     print(f"scanned {len(items)} images{resumed} in {dt:.1f}s ({analysed / dt if dt else 0:.1f}/s, {engine}): "
           f"{summary.ok} ok, {summary.rejected} cannot assess, {summary.error} errors -> "

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cases.job import ScanJob
+from cases.job import ScanJob, skipped_text
 from cases.policy import PolicyFileError, policy_thresholds, read_policy_file, read_store_override
 from cases.store import DATA_DIR_ENV, DB_NAME
 from inference.card import DEFAULT_MODEL
@@ -28,7 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("folder", type=Path)
     ap.add_argument("--out", type=Path, required=True, help="CSV file to write (JSON lines with --json)")
     ap.add_argument("--model", default=DEFAULT_MODEL, help="shipped model name or path to its .json card")
-    ap.add_argument("--recursive", action="store_true", help="include sub-folders")
+    # One walker with the window (cases.job.collect_images): a clinic folder of per-patient sub-folders is
+    # read whole by default; --recursive is still accepted (it is the default) for older scripts.
+    ap.add_argument("--recursive", action=argparse.BooleanOptionalAction, default=True,
+                    help="read sub-folders too, as the window does (default); --no-recursive: this folder only")
     ap.add_argument("--json", action="store_true", help="write JSON lines instead of CSV")
     ap.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="ONNX Runtime intra-op threads")
     ap.add_argument("--batch-size", type=int, default=32)
@@ -143,10 +146,7 @@ def run_scan(argv: list[str]) -> int:
         if bar:
             bar.close()
     dt = time.perf_counter() - t0
-    skipped = f"; {summary.skipped_non_images} non-image file(s) skipped" if summary.skipped_non_images else ""
-    if summary.unreadable_folders:
-        skipped += f"; {len(summary.unreadable_folders)} folder(s) could not be read: " + ", ".join(
-            display_path(f, escape=True) for f in summary.unreadable_folders[:5])
+    skipped = skipped_text(summary)
     print(f"scanned {len(items)} images in {dt:.1f}s ({len(items) / dt if dt else 0:.0f}/s): "
           f"{summary.ok} ok, {summary.rejected} cannot assess, {summary.error} errors -> "
           f"{display_path(args.out)}{skipped}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """Take docs/screenshot.png: the app after scanning ~20 real full-size HAM10000 images.
 
-`--size 1024x700` sets the window size (the README shows 1024x700, 1366x768 and 1920x1080); the
+`--size 1024x700` sets the window size; `--fit` under a virtual screen of a given size shows what the app
+does on that screen (the README shows 1024x700, 1366x768 and 1920x1080 screens that way); the
 window's first-start notice is dismissed beforehand unless `--notice` asks for it.
 
 Run under a virtual display (`xvfb-run -a .venv/bin/python docs/screenshot.py`) or headless
@@ -57,6 +58,10 @@ def main() -> int:
     ap.add_argument("--theme", default="light", choices=["system", "light", "dark"])
     ap.add_argument("--heatmap", action="store_true", help="show the viewer's activation-map overlay")
     ap.add_argument("--size", default="1600x960", help="window size WIDTHxHEIGHT (default 1600x960)")
+    ap.add_argument("--fit", action="store_true",
+                    help="no --size: the window sizes itself to the screen as the app does, and the image is the "
+                         "whole screen (run under `xvfb-run -s '-screen 0 1024x700x24'` to see what a 1024x700 "
+                         "screen shows)")
     ap.add_argument("--notice", action="store_true", help="keep the first-start intended-use notice")
     ap.add_argument("--group", action="store_true",
                     help="images in per-patient folders of 3, the queue grouped by case ID (View > Group)")
@@ -85,7 +90,8 @@ def main() -> int:
             folder.mkdir(parents=True, exist_ok=True)
             shutil.copy2(img, folder / img.name)
         window = create_main_window()
-        window.resize(width, height)
+        if not args.fit:
+            window.resize(width, height)
         window.show()
         if window.state.model is None:
             print(f"model not loaded: {window.state.error}", file=sys.stderr)
@@ -121,7 +127,8 @@ def main() -> int:
                 print(f"wrote {args.compare}")
                 dlg.close()
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(args.out)):
+        shot = window.screen().grabWindow(0) if args.fit else window.grab()  # --fit: the screen, as a user sees it
+        if not shot.save(str(args.out)):
             print(f"could not write {args.out}", file=sys.stderr)
             return 1
         print(f"wrote {args.out}")

@@ -7,6 +7,8 @@ all read these same actions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QWidget
 
@@ -15,6 +17,17 @@ from cases.vocab import Review
 Keys = str | list[str] | QKeySequence.StandardKey | None
 SP = QStyle.StandardPixmap
 SK = QKeySequence.StandardKey
+
+
+def bind(action: QAction, command: Callable[[], object]) -> None:
+    """Run `command()` with no arguments whenever `action` fires.
+
+    Why: `triggered(bool checked)` is passed by PySide to any slot that accepts a positional argument, so
+    `scan_folder(folder=None)` received `False` as its folder and silently did nothing (issue 22). Every
+    action goes through here, so no command ever sees Qt's `checked`; a checkable action's state is read
+    from the action itself (or its `toggled` signal), never from `triggered`'s argument.
+    """
+    action.triggered.connect(lambda *_qt_args: command())
 
 
 class WindowActions:
@@ -86,6 +99,11 @@ class WindowActions:
                       self.group],
             "&Help": [self.intended_use, self.shortcuts, self.about],
         }
+
+    def context_menu(self) -> list[QAction | None]:
+        """Right-click on the queue: the commands on the cases under the pointer."""
+        return [*self.review, None, self.set_case_id, self.compare, self.report, None, self.rerun,
+                self.reveal, self.remove]
 
     def toolbar(self) -> list[QAction | None]:
         return [self.open, self.scan, None, self.export_csv, self.report]

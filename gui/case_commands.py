@@ -19,13 +19,14 @@ from cases.export_csv import export_csv
 from cases.job import ScanItem
 from cases.records import CaseRecord
 from cases.store import Store
-from cases.vocab import Review
+from cases.vocab import UNASSIGNED, Review
 from gui.dialogs.compare import CompareDialog
 from gui.dialogs.settings_dialog import documents_dir
 from gui.queue_model import QueueModel
 from gui.queue_panel import QueuePanel
 from gui.report import clinic_lines, export_pdf
-from inference.card import ModelCard
+from inference.card import ModelCard, card_path_for
+from inference.errors import ModelError
 
 
 class CaseCommands(QObject):
@@ -47,22 +48,47 @@ class CaseCommands(QObject):
         cid = self.queue.current_case_id()
         return self.model.record(cid) if cid is not None else None
 
+    def describe(self, ids: list[int], limit: int = 8) -> str:
+        """The cases a command is about to act on, one line each (case ID · file), for its question."""
+        lines = []
+        for cid in ids[:limit]:
+            rec = self.model.record(cid)
+            if rec is not None:
+                lines.append(f"• {rec.patient_id or UNASSIGNED} · {rec.file_name}")
+        if len(ids) > limit:
+            lines.append(f"… and {len(ids) - limit} more")
+        return "\n".join(lines)
+
+    def confirm_many(self, title: str, what: str, ids: list[int]) -> bool:
+        """A command on several cases names them before it acts (one case is the one on screen: no question)."""
+        if len(ids) <= 1:
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(self.window, title, f"{what} these {len(ids)} cases?\n\n{self.describe(ids)}",
+                                      buttons.Yes | buttons.Cancel, buttons.Yes)
+        return answer == buttons.Yes
+
     # ---- the clinician's actions on cases ----------------------------------------------------------
-    def set_review(self, status: Review) -> None:
+    def set_review(self, status: Review) -> int:
+        """Mark the selected cases (the case shown among them); returns how many changed."""
         ids = self.queue.selected_case_ids()
-        current = self.queue.current_case_id()
-        for cid in ids or ([current] if current is not None else []):
-            self.model.set_review(cid, status)
+        if not ids or not self.confirm_many("Review status", f"Mark as {status.label.lower()}", ids):
+            return 0
+        changed = sum(self.model.set_review(cid, status) for cid in ids)
+        if len(ids) > 1:
+            self._status(f"{changed} case(s) marked {status.label.lower()}.", 5000)
+        return changed
 
     def set_case_id_selected(self, text: str | None = None) -> int:
-        """One case ID for every selected case (None: ask); returns how many cases changed."""
+        """One case ID for every selected case (None: ask, naming the cases); returns how many changed."""
         ids = self.queue.selected_case_ids()
         if not ids:
             self._status("Select the cases to give a case ID.", 5000)
             return 0
         if text is None:
             first = self.model.record(ids[0])
-            text, ok = QInputDialog.getText(self.window, "Set case ID", f"Case ID for {len(ids)} selected case(s):",
+            text, ok = QInputDialog.getText(self.window, "Set case ID",
+                                            f"Case ID for {len(ids)} case(s):\n\n{self.describe(ids)}\n",
                                             text=first.patient_id if first else "")
             if not ok:
                 return 0
@@ -94,9 +120,10 @@ class CaseCommands(QObject):
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self.window, "Remove from queue",
-            f"Remove {len(ids)} case(s) from the queue?\n\nYes: they stay in the database and in the audit "
-            "log.\nDiscard: delete them for good (purge: case, results, note and thumbnail; the database is "
-            "compacted and the backups replaced; the audit log keeps only that a purge happened).",
+            f"Remove {len(ids)} case(s) from the queue?\n\n{self.describe(ids)}\n\n"
+            "Yes: they stay in the database and in the audit log.\nDiscard: delete them for good (purge: case, "
+            "results, note and thumbnail; the database is compacted and the backups replaced; "
+            "the audit log keeps only that a purge happened).",
             buttons.Yes | buttons.Discard | buttons.No, buttons.No)
         if answer == buttons.Yes:
             self.model.remove(ids)
@@ -139,6 +166,19 @@ class CaseCommands(QObject):
         self._status(f"Exported {n} case(s) to {path}", 8000)
         return n
 
+    def _training_data(self, rec: CaseRecord) -> str:
+        """The training data of the model that produced `rec` (its shipped card), "" when that card is gone."""
+        res = rec.result
+        card = self.card()
+        if card is None or (card.name, card.version) != (res.model_name, res.model_version):
+            try:
+                card = ModelCard.load(card_path_for(res.model_name)) if res.model_name else None
+            except ModelError:
+                card = None
+        if card is None or card.doc is None or card.version != res.model_version:
+            return ""
+        return card.doc.training_data
+
     def export_report(self, path: str | None = None) -> bool:
         """The selected case as a PDF report."""
         rec = self.current_record()
@@ -152,7 +192,7 @@ class CaseCommands(QObject):
             return False
         card = self.card()
         try:
-            export_pdf(rec, path, {c.code: c.name for c in card.classes} if card else {},
+            export_pdf(rec, path, {c.code: c.name for c in card.classes} if card else {}, self._training_data(rec),
                        self.store.outcomes().get(rec.id), clinic_lines(self.store, rec))
         except OSError as exc:
             QMessageBox.warning(self.window, "Export failed", html.escape(str(exc)))

@@ -76,12 +76,14 @@ class Intake(QObject):
             self.settings.qs.setValue(AppSettings.LAST_DIR, str(Path(files[0]).parent))
             self.start_scan(files)
 
-    def scan_folder(self, folder: str | None = None) -> bool:
-        if folder is None:
+    def scan_folder(self, folder: str | Path | None = None) -> bool:
+        """Scan `folder`, or ask for one. Anything but a path (a stray `checked` bool from a signal) asks:
+        the command must never do nothing silently."""
+        if not isinstance(folder, (str, Path)):
             folder = QFileDialog.getExistingDirectory(self.window, "Scan folder (sub-folders too)", self._start_dir())
         if not folder:
             return False
-        self.settings.qs.setValue(AppSettings.LAST_DIR, folder)
+        self.settings.qs.setValue(AppSettings.LAST_DIR, str(folder))
         return self.start_scan([folder])
 
     # ---- recent folders (File > Recent folders) ----------------------------------------------------

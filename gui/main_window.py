@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -20,7 +20,7 @@ from cases.samples import attribution_text, load_samples
 from cases.store import Store
 from cases.vocab import UNASSIGNED, Review
 from gui import clinic, storage_ui
-from gui.actions import WindowActions
+from gui.actions import WindowActions, bind
 from gui.case_commands import CaseCommands
 from gui.case_panel import CasePanel
 from gui.dialogs.about import AboutDialog
@@ -30,8 +30,9 @@ from gui.dialogs.shortcuts import ShortcutsDialog
 from gui.icons import app_icon
 from gui.intake import Intake, local_paths
 from gui.queue_model import QueueModel
-from gui.queue_panel import QueuePanel
+from gui.queue_panel import QueuePanel, queue_min_width
 from gui.scan_controller import ScanController
+from gui.screen_fit import keep_inside, place
 from gui.settings import AppSettings, ModelState, load_model
 from gui.theme import apply_theme
 from gui.viewer import ViewerPanel
@@ -86,12 +87,14 @@ class MainWindow(QMainWindow):
         self.queue_model.policy = model_state.policy
         self.queue_model.reset(store.load_cases())
         self._apply_model_state()
-        self.resize(1600, 960)
         geometry = settings.bytes_value(AppSettings.GEOMETRY)
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is not None and self.restoreGeometry(geometry):
+            keep_inside(self)  # saved on a larger screen: shrunk and moved onto this one
+        else:  # first start: as large as suits the queue, never larger than the screen it opens on
+            place(self, "main", QSize(1600, 960), remember=False)  # the geometry is saved on close
         splitter = settings.bytes_value(AppSettings.STATE)
         self._splitter_placed = splitter is not None and self.splitter.restoreState(splitter)
+        self._shown_once = False
         self.splitter.splitterMoved.connect(self._save_splitter)
         storage_ui.install(self)  # write errors at the point of the edit; a read-only window
         clinic.install(self)  # confirmed outcomes, the clinic's figures and operating point (issue 21)
@@ -101,7 +104,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         # Minimum widths keep every pane usable from 1024 px up (the queue's priority and P(malignant)
         # columns come first; the case panel never shrinks to a sliver); none collapses to nothing.
-        self.queue.setMinimumWidth(300)
+        self.queue.setMinimumWidth(queue_min_width())
         self.viewer.setMinimumWidth(240)
         self.case_panel.setMinimumWidth(280)
         for i, (w, stretch) in enumerate(((self.queue, 4), (self.viewer, 5), (self.case_panel, 0))):
@@ -131,6 +134,7 @@ class MainWindow(QMainWindow):
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in self.act.toolbar():
             tb.addSeparator() if action is None else tb.addAction(action)
+        self.queue.set_context_actions(self.act.context_menu())
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()
@@ -151,16 +155,16 @@ class MainWindow(QMainWindow):
             (a.next, lambda: self.queue.step(1)), (a.prev, lambda: self.queue.step(-1)),
             (a.next_unreviewed, self.next_unreviewed), (a.set_case_id, lambda: self.cases.set_case_id_selected()),
             (a.compare, self.cases.compare_selected), (a.intended_use, self.show_intended_use),
-            (a.group, self.queue.set_grouped),
+            (a.group, lambda: self.queue.set_grouped(self.act.group.isChecked())),
             (a.rerun, self.cases.reanalyse_selected), (a.remove, self.cases.remove_selected),
             (a.reveal, self.cases.reveal_file), (a.cancel, self.controller.cancel), (a.zoom_in, viewer.zoom_in),
             (a.zoom_out, viewer.zoom_out), (a.fit, viewer.fit), (a.actual, viewer.actual_size),
             (a.heatmap, self.viewer.toggle_attention), (a.filter, self.queue.focus_filter),
             (a.shortcuts, self.show_shortcuts), (a.about, self.show_about),
         ):
-            action.triggered.connect(slot)
+            bind(action, slot)
         for review, action in zip(Review, a.review, strict=True):
-            action.triggered.connect(lambda _checked=False, r=review: self.cases.set_review(r))
+            bind(action, lambda r=review: self.cases.set_review(r))
 
     # ---- model -------------------------------------------------------------------------------------
     def current_card(self) -> ModelCard | None:
@@ -170,6 +174,7 @@ class MainWindow(QMainWindow):
         st = self.state
         self.controller.set_model(st.model)
         card = self.current_card()
+        self.notice.set_card(card)
         if card is not None:
             self.case_panel.set_model_info({c.code: c.name for c in card.classes}, card.malignant)
         can_scan = st.model is not None
@@ -202,6 +207,10 @@ class MainWindow(QMainWindow):
         if not self._splitter_placed:  # first start: share the width out (later: the user's own split)
             self._splitter_placed = True
             self.place_splitter()
+        if not self._shown_once:  # after a restart the queue opens on its first case, not on nothing
+            self._shown_once = True
+            if self.queue.current_case_id() is None and self.queue.ordered_case_ids():
+                self.queue.select_case(self.queue.ordered_case_ids()[0])
 
     def place_splitter(self) -> None:
         """Queue about 38-42%, case panel about 26% (at least their minimums), the image the rest."""
@@ -244,7 +253,7 @@ class MainWindow(QMainWindow):
         for folder in folders:
             action = self.recent_menu.addAction(folder)
             action.setEnabled(Path(folder).is_dir() and self.state.model is not None)
-            action.triggered.connect(lambda _c=False, f=folder: self.intake.scan_folder(f))
+            bind(action, lambda f=folder: self.intake.scan_folder(f))
         if not folders:
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
@@ -311,7 +320,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("No unreviewed case left in the queue as shown.", 5000)
 
     def show_intended_use(self) -> None:
-        IntendedUseDialog(self).exec()
+        IntendedUseDialog(self.current_card(), self).exec()
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.actions(), self).exec()

@@ -121,7 +121,16 @@ def _cells(rec: CaseRecord, outcome: OutcomeValue | None = None,
     cells[Col.FILE] = {display: rec.file_name, SORT_ROLE: rec.file_name.lower(), tip: rec.path}
     cells[Col.TOP_CLASS] = {display: res.top_name if ok else "—", SORT_ROLE: (res.top_name or "~").lower(),
                             tip: res.top_name if ok else res.message}
-    cells[Col.MALIGNANT] = {display: "—" if score is None else f"{score:.0%}",
+    # Urgent rows are ordered by P(mel) (cases.policy.triage_key): they show it under P(malignant), or
+    # the column would look unsorted (87, 86, 83, 82, 84%: issue 22).
+    mel = res.probabilities.get("mel") if ok and state == Triage.URGENT and res.probabilities else None
+    text = "—" if score is None else f"{score:.0%}"
+    if mel is not None:
+        text += f"\nmel {mel:.0%}"
+    cells[Col.MALIGNANT] = {display: text,
+                            tip: None if mel is None else
+                            f"P(malignant) {score:.1%}; P(melanoma) {mel:.1%}: urgent cases are ordered by "
+                            "P(melanoma), the most likely melanoma first",
                             SORT_ROLE: -1.0 if score is None else score,
                             Qt.ItemDataRole.TextAlignmentRole: int(Qt.AlignmentFlag.AlignRight
                                                                    | Qt.AlignmentFlag.AlignVCenter)}

@@ -17,9 +17,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QStackedWidget,
-    QTableView,
     QToolButton,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -30,7 +28,20 @@ from gui.case_groups import GROUP_ROLE, GroupModel
 from gui.icons import priority_pixmap
 from gui.image_loader import THUMB_SIZE, ImageLoader
 from gui.queue_model import CASE_ID_ROLE, Col, QueueModel, QueueProxy
+from gui.queue_views import QueueTable, QueueTree, add_context_actions
 from gui.queue_widgets import EmptyState, ReviewDelegate
+
+COLUMN_WIDTHS = {Col.PRIORITY: 112, Col.MALIGNANT: 90, Col.THUMB: 60, Col.CASE_ID: 100, Col.FILE: 120,
+                 Col.TOP_CLASS: 140, Col.REVIEW: 84, Col.ADDED: 100}
+LEADING = (Col.PRIORITY, Col.MALIGNANT, Col.CASE_ID)  # always shown, never scrolled away
+FILE_MIN = 110
+OPTIONAL = (Col.THUMB, Col.REVIEW, Col.TOP_CLASS, Col.ADDED)  # shown while they fit, in this order
+
+
+def queue_min_width() -> int:
+    """The narrowest queue pane that still shows the leading columns and the file name whole (plus the
+    vertical scroll bar and margins)."""
+    return sum(COLUMN_WIDTHS[c] for c in LEADING) + FILE_MIN + 32
 
 
 class QueuePanel(QWidget):
@@ -69,7 +80,7 @@ class QueuePanel(QWidget):
         self.counts.addStretch(1)
         self.filter.textChanged.connect(self._sync_count_buttons)
 
-        self.view = QTableView()
+        self.view = QueueTable()
         self.view.setModel(self.proxy)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -89,13 +100,11 @@ class QueuePanel(QWidget):
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
         header.setMinimumSectionSize(40)
-        for col, width in ((Col.CASE_ID, 100), (Col.THUMB, 60), (Col.FILE, 120), (Col.TOP_CLASS, 140),
-                           (Col.MALIGNANT, 90), (Col.PRIORITY, 112), (Col.REVIEW, 76), (Col.ADDED, 100)):
-            self.view.setColumnWidth(col, width)
-        header.setSectionResizeMode(Col.THUMB, QHeaderView.ResizeMode.Fixed)
-        # Priority and P(malignant) come first, so a narrow pane scrolls off the class name and the dates,
-        # never them; the last column takes any spare width.
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
+        for col in Col:
+            self.view.setColumnWidth(col, COLUMN_WIDTHS[col])
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+        self.view.viewportResized.connect(self.fit_columns)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
 
         # Thumbnails for the rows in view, requested shortly after anything moves them.
@@ -110,13 +119,14 @@ class QueuePanel(QWidget):
             self.view.verticalScrollBar().valueChanged,
             self.proxy.layoutChanged,
             self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,  # a filter narrowing the queue brings other rows into view
             self.proxy.modelReset,
         ):
             sig.connect(self._thumb_timer.start)
 
         # Patients: the same queue grouped by case ID (View > Group by case ID), collapsible.
         self.groups = GroupModel(self)
-        self.tree = QTreeView()
+        self.tree = QueueTree()
         self.tree.setModel(self.groups)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -149,6 +159,19 @@ class QueuePanel(QWidget):
         lay.addWidget(self.stack, 1)
         model.countsChanged.connect(self._update_counts)
         self._update_counts()
+
+    def fit_columns(self) -> None:
+        """Lay the columns out in the queue's width, never wider (the queue does not scroll sideways):
+        the leading columns at their widths, then the file name (at least FILE_MIN), then the optional
+        columns in OPTIONAL's order while they fit (the case panel shows them for the case on screen);
+        the file name takes the rest."""
+        room = self.view.viewport().width() - sum(COLUMN_WIDTHS[c] for c in LEADING) - FILE_MIN
+        for col in OPTIONAL:
+            show = room >= COLUMN_WIDTHS[col]
+            self.view.setColumnHidden(col, not show)
+            if show:
+                room -= COLUMN_WIDTHS[col]
+        self.view.setColumnWidth(Col.FILE, FILE_MIN + max(0, room))
 
     def request_visible_thumbnails(self) -> None:
         """Ask for thumbnails of the rows on screen that do not have one yet."""
@@ -197,6 +220,11 @@ class QueuePanel(QWidget):
         for state, b in self.count_buttons.items():
             b.setChecked(text.strip().lower() == state.label.lower())
 
+    def set_context_actions(self, actions: Sequence[QAction | None]) -> None:
+        """The queue's right-click menu (flat and grouped), from the window's own actions (None: separator)."""
+        for view in (self.view, self.tree):
+            add_context_actions(view, actions)
+
     # ---- bursts ------------------------------------------------------------------------------------
     def insert_burst(self, records: list[CaseRecord]) -> None:
         """Add/replace rows without moving the selection or what is at the top of the viewport."""
@@ -232,8 +260,15 @@ class QueuePanel(QWidget):
         return self.case_id_at(self.view.currentIndex())
 
     def selected_case_ids(self) -> list[int]:
+        """The cases the selection commands act on, in the order shown: the highlighted rows, which always
+        include the case on screen (gui.queue_views); the case on screen alone if nothing is highlighted."""
+        ids = self._highlighted_case_ids()
+        current = self.current_case_id()
+        return ids if ids or current is None else [current]
+
+    def _highlighted_case_ids(self) -> list[int]:
         if self.grouped:
-            ids = [i.data(CASE_ID_ROLE) for i in self.tree.selectionModel().selectedRows(0)]
+            ids = [i.data(CASE_ID_ROLE) for i in self.tree.selectionModel().selectedRows(0)]  # not group rows
             order = {cid: k for k, cid in enumerate(self.visible_case_ids())}
             return sorted((i for i in ids if i is not None), key=lambda c: order.get(c, 0))
         rows = self.view.selectionModel().selectedRows(Col.CASE_ID)

@@ -16,7 +16,7 @@ from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, Q
 from cases.policy import triage_state
 from cases.records import CaseRecord
 from cases.store import Store, current_user
-from cases.vocab import DISCLAIMER, INTENDED_USE, INTENDED_USE_TITLE, UNASSIGNED
+from cases.vocab import DISCLAIMER, INTENDED_USE_TITLE, UNASSIGNED, intended_use
 from gui.heatmap import legend_image, with_heatmap
 from gui.image_loader import load_scaled
 
@@ -70,9 +70,12 @@ def _clinic_html(lines: list[str]) -> str:
 
 
 def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, has_heatmap: bool = False,
-                outcome: tuple[str, str, str, str] | None = None, clinic: list[str] | None = None) -> str:
+                training_data: str = "", outcome: tuple[str, str, str, str] | None = None,
+                clinic: list[str] | None = None) -> str:
     """The report as HTML for QTextDocument (kept simple: QTextDocument supports a subset of CSS).
-    `outcome`: the case's confirmed outcome; `clinic`: `clinic_lines` (the section is left out when empty)."""
+    `training_data`: the model card's, of the model that produced this result ("" when its card is not at
+    hand: the report then says it is unknown rather than naming another model's data). `outcome`: the
+    case's confirmed outcome; `clinic`: `clinic_lines` (the section is left out when empty)."""
     e = html.escape
     res = rec.result
     state = triage_state(res)
@@ -120,6 +123,8 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
     ]
     meta_rows = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(str(v))}</td></tr>" for k, v in meta)
     note = e(rec.note).replace("\n", "<br>") if rec.note else "<i>none</i>"
+    model = f"{rec.result.model_name} {rec.result.model_version}".strip()
+    uses = intended_use(model, training_data)
     generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z (UTC%z)")
     return f"""<html><body style='font-family: sans-serif; font-size: 10pt'>
     <h2>DermTriage case report</h2>
@@ -131,14 +136,14 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
     {_outcome_html(outcome, class_names)}
     {_clinic_html(clinic or [])}
     <h3>{e(INTENDED_USE_TITLE)}</h3>
-    {"".join(f"<p style='font-size: 8pt'><b>{e(t)}.</b> {e(b)}</p>" for t, b in INTENDED_USE)}
+    {"".join(f"<p style='font-size: 8pt'><b>{e(t)}.</b> {e(b)}</p>" for t, b in uses)}
     <h3>Details</h3><table cellspacing='0' cellpadding='3'>{meta_rows}</table>
     <p style='color: #555555; font-size: 8pt'>Generated {e(generated)} by {e(current_user())}.
     {e(DISCLAIMER)}</p>
     </body></html>"""
 
 
-def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str],
+def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str], training_data: str = "",
                outcome: tuple[str, str, str, str] | None = None, clinic: list[str] | None = None) -> None:
     """One case on A4: image (and its heat map), probabilities, priority and rule, note, model version."""
     writer = QPdfWriter(str(path))
@@ -156,7 +161,7 @@ def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str],
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:case-heatmap"),
                         with_heatmap(img, rec.result.attention))
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:heatmap-legend"), legend_image())
-    doc.setHtml(report_html(rec, class_names, not img.isNull(), heat, outcome, clinic))
+    doc.setHtml(report_html(rec, class_names, not img.isNull(), heat, training_data, outcome, clinic))
     _print_with_header(doc, writer, f"DermTriage case report · Case ID: {rec.patient_id or UNASSIGNED} · "
                                     f"{rec.file_name}")
     if not Path(path).is_file() or Path(path).stat().st_size == 0:

@@ -238,17 +238,22 @@ class ViewerPanel(QWidget):
         # A long file name must never widen the pane (that made the splitter jump on every selection).
         self.caption = ElidedLabel("")
         self.caption.setObjectName("viewerCaption")
+        # The zoom figure sits with the zoom tools under the image and says what it is: beside the priority
+        # badge a bare "59%" read like a probability (issue 22).
         self.zoom_label = QLabel("")
-        self.zoom_label.setMinimumWidth(48)
+        self.zoom_label.setObjectName("muted")
+        self.zoom_label.setMinimumWidth(80)
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.zoom_label.setToolTip("Image scale on screen (100% = one image pixel per screen pixel)")
         head = QHBoxLayout()
         head.setContentsMargins(6, 4, 6, 4)
         head.addWidget(self.badge)
         head.addWidget(self.caption, 1)
-        head.addWidget(self.zoom_label)
         bar = QHBoxLayout()  # the viewer's tools under the image, so the header keeps room for the case
         bar.setContentsMargins(6, 2, 6, 2)
         bar.addStretch(1)
+        bar.addWidget(self.zoom_label)
+        bar.addSpacing(6)
         for text, tip, slot in (("−", "Zoom out (−, Ctrl+−, wheel)", self.viewer.zoom_out),
                                 ("+", "Zoom in (+, Ctrl++, wheel)", self.viewer.zoom_in),
                                 ("Fit", "Fit to window (F, Ctrl+0)", self.viewer.fit),
@@ -274,7 +279,7 @@ class ViewerPanel(QWidget):
         lay.addWidget(self.viewer, 1)
         lay.addLayout(bar)
         self.viewer.zoomChanged.connect(
-            lambda z: self.zoom_label.setText(f"{z:.0%}" if self.viewer.has_image else "")
+            lambda z: self.zoom_label.setText(f"Zoom {z:.0%}" if self.viewer.has_image else "")
         )
 
     def set_badge(self, state: Triage | None) -> None:

@@ -11,11 +11,12 @@ import html
 import math
 from typing import Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QSize, QUrl
 from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from cases.vocab import DISCLAIMER, INTENDED_USE
+from cases.vocab import DISCLAIMER, intended_use
+from gui.screen_fit import place
 from inference.card import ModelCard
 from inference.card_schema import CardFile, ConfusionMatrix, SourceMetrics
 
@@ -119,11 +120,18 @@ def _test_metrics(card: ModelCard, doc: CardFile, has_confusion_png: bool) -> li
     return parts
 
 
+def card_intended_use(card: ModelCard | None) -> tuple[tuple[str, str], ...]:
+    """The intended-use text for this model, from its card (cases.vocab.intended_use)."""
+    if card is None or card.doc is None:
+        return intended_use()
+    return intended_use(f"{card.name} {card.version}", card.doc.training_data)
+
+
 def card_html(card: ModelCard | None, error: str = "", has_confusion_png: bool = False,
               samples_attribution: str = "", thresholds_in_use: str = "") -> str:
     e = html.escape
     parts = [f"<h2>DermTriage</h2><p style='color:#c62828'><b>{e(DISCLAIMER)}</b></p>",
-             "".join(f"<p><b>{e(t)}.</b> {e(body)}</p>" for t, body in INTENDED_USE)]
+             "".join(f"<p><b>{e(t)}.</b> {e(body)}</p>" for t, body in card_intended_use(card))]
     if error:
         parts.append(f"<p style='color:#c62828'><b>The model could not be loaded:</b> {e(error)}</p>")
     if card is None or card.doc is None:
@@ -131,15 +139,6 @@ def card_html(card: ModelCard | None, error: str = "", has_confusion_png: bool =
         return "".join(parts)
     doc = card.doc
     parts.append(f"<h3>Model: {e(card.name)} version {e(card.version)}</h3><table>")
-    parts.append(_row("Architecture", e(doc.architecture or "—")))
-    if doc.params:
-        parts.append(_row("Size", f"{doc.params:,} parameters, {doc.macs or 0:,} multiply-adds per image"))
-    parts.append(_row("File", f"{e(card.onnx_path.name)} ({e(doc.onnx.precision)}), "
-                              f"SHA-256 {e(card.onnx_sha256[:16])}…"))
-    parts.append(_row("Input", f"{card.spec.width}×{card.spec.height} RGB, {e(doc.input.resize_rule)}"))
-    if doc.decode_path:
-        parts.append(_row("Decoding", e(doc.decode_path)))
-    parts.append(_row("Calibration", f"temperature {card.temperature:g}"))
     parts.append(_row("Classes", e(", ".join(f"{c.name} ({c.code})" for c in card.classes))))
     parts.append(_row("Malignant classes", e(", ".join(card.full_name(c) for c in card.malignant))))
     thr = card.thresholds
@@ -152,13 +151,8 @@ def card_html(card: ModelCard | None, error: str = "", has_confusion_png: bool =
     parts.append("<h3>Training data</h3><table>")
     parts.append(_row("Data", e(doc.training_data or "—")))
     training = doc.training
-    for value, label in ((training.recipe, "Recipe"), (training.command, "Command"),
-                         (training.seed, "Seed"), (training.git_commit, "Commit"),
-                         (training.model_selection, "Model selection")):
-        if value not in ("", None):
-            parts.append(_row(label, e(str(value))))
-    if doc.distillation is not None:
-        parts.append(_row("Distilled from", e(doc.distillation.teacher or "—")))
+    if training.model_selection not in ("", None):
+        parts.append(_row("Model selection", e(str(training.model_selection))))
     parts.append("</table>")
     parts.append(f"<h3>Licence</h3><p><b>{e(doc.license or 'not stated')}</b>. {e(doc.license_note)}</p>")
     if doc.citation:
@@ -167,7 +161,36 @@ def card_html(card: ModelCard | None, error: str = "", has_confusion_png: bool =
         parts.append(f"<h3>Sample images</h3><p>{e(samples_attribution)}</p>")
     if doc.disclaimer:
         parts.append(f"<p><i>{e(doc.disclaimer)}</i></p>")
+    parts += _technical(card, doc)
     return "".join(parts)
+
+
+TECHNICAL_TITLE = "Technical details (for whoever installs or supports the app)"
+
+
+def _technical(card: ModelCard, doc: CardFile) -> list[str]:
+    """Architecture, file hash, preprocessing and how the model was trained: kept last, under their own
+    heading, because a nurse reading About needs the scores and the limits, not `cv2 INTER_AREA`."""
+    e = html.escape
+    parts = [f"<h3 style='color:#666666'>{e(TECHNICAL_TITLE)}</h3><table style='color:#666666'>"]
+    parts.append(_row("Architecture", e(doc.architecture or "—")))
+    if doc.params:
+        parts.append(_row("Size", f"{doc.params:,} parameters, {doc.macs or 0:,} multiply-adds per image"))
+    parts.append(_row("File", f"{e(card.onnx_path.name)} ({e(doc.onnx.precision)}), "
+                              f"SHA-256 {e(card.onnx_sha256[:16])}…"))
+    parts.append(_row("Input", f"{card.spec.width}×{card.spec.height} RGB, {e(doc.input.resize_rule)}"))
+    if doc.decode_path:
+        parts.append(_row("Decoding", e(doc.decode_path)))
+    parts.append(_row("Calibration", f"temperature {card.temperature:g}"))
+    training = doc.training
+    for value, label in ((training.recipe, "Recipe"), (training.command, "Command"),
+                         (training.seed, "Seed"), (training.git_commit, "Commit")):
+        if value not in ("", None):
+            parts.append(_row(label, e(str(value))))
+    if doc.distillation is not None:
+        parts.append(_row("Distilled from", e(doc.distillation.teacher or "—")))
+    parts.append("</table>")
+    return parts
 
 
 class AboutDialog(QDialog):
@@ -177,7 +200,7 @@ class AboutDialog(QDialog):
                  thresholds_in_use: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About DermTriage")
-        self.resize(720, 760)
+        place(self, "about", QSize(720, 760))  # fits the screen; the user's size next time
         self.browser = QTextBrowser(self)
         self.browser.setOpenExternalLinks(False)
         has_png = False

@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QWidget
 
 from cases.policy import triage_state
 from cases.records import CaseRecord
 from cases.vocab import UNASSIGNED
 from gui.queue_model import format_added
+from gui.screen_fit import place
 from gui.viewer import ImageViewer
 
 
@@ -57,7 +59,7 @@ class CompareDialog(QDialog):
             for bar_src, bar_dst in ((src.horizontalScrollBar(), dst.horizontalScrollBar()),
                                      (src.verticalScrollBar(), dst.verticalScrollBar())):
                 bar_src.valueChanged.connect(lambda _v, s=bar_src, d=bar_dst: self._sync_bar(s, d))
-        self.resize(1100, 640)
+        place(self, "compare", QSize(1100, 640))  # fits the screen; the user's size next time
 
     def _sync_zoom(self, src: ImageViewer, dst: ImageViewer) -> None:
         if self._syncing or not (src.has_image and dst.has_image):

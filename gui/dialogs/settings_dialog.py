@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths
+from PySide6.QtCore import QSize, QStandardPaths, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from cases.policy import SENSITIVITY_FLOOR, card_policy_effect, policy_thresholds, set_policy, write_policy_file
 from cases.store import Store
+from gui.screen_fit import place
 from gui.settings import THEMES, AppSettings
 from inference.card import ModelCard, available_models, card_path_for
 from inference.errors import ModelError
@@ -148,6 +149,28 @@ class SettingsDialog(QDialog):
         self.urgent.valueChanged.connect(self._validate)
         self.soon.valueChanged.connect(self._validate)
         self._load_thresholds()
+        place(self, "settings", QSize(620, self.sizeHint().height()))
+
+    def _fit_texts(self) -> None:
+        """Tall enough for every wrapped explanation at the current width (Qt sizes a dialog by its labels'
+        one-line hints, so the warning, when it appeared, pushed the explanation below the visible area)."""
+        lay = self.layout()
+        if lay is None:
+            return
+        lay.activate()
+        need = lay.totalHeightForWidth(self.width()) if lay.hasHeightForWidth() else lay.totalMinimumSize().height()
+        self.setMinimumHeight(need)
+        if self.height() < need:
+            self.resize(self.width(), need)
+
+    def showEvent(self, event) -> None:  # noqa: ANN001 - QShowEvent
+        super().showEvent(event)
+        self._fit_texts()
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001 - QResizeEvent
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            QTimer.singleShot(0, self._fit_texts)  # narrower: the texts wrap onto more lines
 
     @staticmethod
     def _pct_box() -> QDoubleSpinBox:
@@ -201,6 +224,8 @@ class SettingsDialog(QDialog):
         self.problem.setText("The soon threshold must not be above the urgent threshold." if bad else "")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not bad)
         self._show_effect()
+        if self.isVisible():
+            self._fit_texts()  # the warning may have appeared (or gone)
 
     def _show_effect(self) -> None:
         card = self.selected_card

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from gui.screen_fit import place
 
 VIEWER_KEYS = [
     ("Image: zoom in / out", "+ / −, or the mouse wheel"),
@@ -29,7 +32,7 @@ class ShortcutsDialog(QDialog):
     def __init__(self, actions: Iterable[QAction], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(520, 560)
+        place(self, "shortcuts", QSize(520, 560))  # fits the screen; the user's size next time
         rows = action_rows(actions) + VIEWER_KEYS
         self.table = QTableWidget(len(rows), 2, self)
         self.table.setHorizontalHeaderLabels(["Action", "Keys"])

@@ -28,7 +28,7 @@ def _by_name(rows: list[dict]) -> dict[str, dict]:
 def test_scan_fault_corpus_exit_0_a_row_each(tmp_path, fullsize_images):
     folder = tmp_path / "in"
     expected = fault_corpus(folder, fullsize_images[0])
-    expected.pop("dir.jpg")  # a folder named like an image is a folder (not recursive: not listed)
+    expected.pop("dir.jpg")  # a folder named like an image is a folder: walked (empty), not a row
     out = tmp_path / "out.csv"
     proc = scan(str(folder), "--out", str(out), "--quiet")
     assert proc.returncode == 0, proc.stderr

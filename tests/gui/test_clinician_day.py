@@ -116,7 +116,7 @@ def test_first_start_notice_is_shown_once_and_kept_in_help(qtbot, make_window) -
     assert "overstates" in w2.about_dialog().text()
     from gui.dialogs.intended_use import IntendedUseDialog
 
-    dlg = IntendedUseDialog(w2)
+    dlg = IntendedUseDialog(w2.current_card(), w2)
     qtbot.addWidget(dlg)
     assert "other devices" in dlg.browser.toPlainText() or "other dermatoscopes" in dlg.browser.toPlainText()
 

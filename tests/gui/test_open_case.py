@@ -40,7 +40,8 @@ def _click_every_column(qtbot, window) -> None:  # noqa: ANN001
         sizes = sizes or window.splitter.sizes()
         assert window.splitter.sizes() == sizes  # selecting never moves the splitter
         clicked += 1
-    assert clicked == len(Col)
+    shown = [c for c in Col if not view.isColumnHidden(c)]
+    assert clicked == len(shown) and {Col.PRIORITY, Col.MALIGNANT, Col.CASE_ID, Col.FILE} <= set(shown)
 
 
 def _keyboard_moves_the_case(qtbot, window) -> None:  # noqa: ANN001
