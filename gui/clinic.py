@@ -21,10 +21,11 @@ from cases.outcomes import CaseKey, ImportPlan, Outcome, plan_import, read_csv_r
 from cases.policy import adopt_site_policy, set_policy, shipped_cards
 from cases.site_report import ModelReport, store_report
 from cases.store import Store, StoreError
+from gui.actions import bind
 from gui.background import Background
 from gui.dialogs.import_outcomes import ImportOutcomesDialog
 from gui.dialogs.settings_dialog import documents_dir
-from gui.queue_model import AWAITING_OUTCOME, WITH_OUTCOME, Col
+from gui.queue_model import AWAITING_OUTCOME, WITH_OUTCOME
 from inference.card import ModelCard
 
 MainWindow = Any  # gui.main_window.MainWindow (not imported: main_window imports this module)
@@ -60,8 +61,8 @@ class ClinicCommands(QObject):
         self.import_action.setStatusTip("Confirmed diagnoses from a pathology system's or a spreadsheet's CSV")
         self.performance_action = QAction("Clinic &performance…", window)
         self.performance_action.setStatusTip("This clinic's own figures, its referral curve and its operating point")
-        self.import_action.triggered.connect(lambda: self.import_outcomes())
-        self.performance_action.triggered.connect(self.show_performance)
+        bind(self.import_action, self.import_outcomes)  # never Qt's `checked` as the path
+        bind(self.performance_action, self.show_performance)
         for a in (self.import_action, self.performance_action):
             window.addAction(a)
 
@@ -273,7 +274,6 @@ def install(window: MainWindow) -> ClinicCommands:
     panel.outcome_of = model.outcomes.get
     panel.outcome.outcomeSaved.connect(clinic.save_outcome)
     panel.outcome.set_codes(panel.class_names)
-    window.queue.view.setColumnWidth(Col.OUTCOME, 120)
     if window.store.read_only:  # said before the click; a write refused later (full disk) is said at Save
         why = f"Read-only window ({window.store.read_only}): outcomes cannot be recorded here"
         for w in (clinic.import_action, panel.outcome.save_button):

@@ -32,10 +32,10 @@ from gui.queue_views import QueueTable, QueueTree, add_context_actions
 from gui.queue_widgets import EmptyState, ReviewDelegate
 
 COLUMN_WIDTHS = {Col.PRIORITY: 112, Col.MALIGNANT: 90, Col.THUMB: 60, Col.CASE_ID: 100, Col.FILE: 120,
-                 Col.TOP_CLASS: 140, Col.REVIEW: 84, Col.ADDED: 100}
+                 Col.TOP_CLASS: 140, Col.REVIEW: 84, Col.ADDED: 100, Col.OUTCOME: 110}
 LEADING = (Col.PRIORITY, Col.MALIGNANT, Col.CASE_ID)  # always shown, never scrolled away
 FILE_MIN = 110
-OPTIONAL = (Col.THUMB, Col.REVIEW, Col.TOP_CLASS, Col.ADDED)  # shown while they fit, in this order
+OPTIONAL = (Col.THUMB, Col.REVIEW, Col.OUTCOME, Col.TOP_CLASS, Col.ADDED)  # shown while they fit, in this order
 
 
 def queue_min_width() -> int:

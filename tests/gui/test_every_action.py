@@ -272,6 +272,22 @@ def test_every_action_in_every_menu_and_the_toolbar_does_what_it_says(
     assert not a.cancel.isEnabled()
     tested.add(a.cancel)
 
+    # Clinic: import outcomes (the CSV answered by the test, then the import confirmed), and the clinic's
+    # own figures.
+    shown = w.queue_model.record(order[1])
+    outcomes_csv = tmp_path / "outcomes.csv"
+    outcomes_csv.write_text(f"sha256,diagnosis,source\n{shown.sha256},nv,histopathology\n", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *_a, **_k: (str(outcomes_csv), "")))
+    clinic = w.clinic
+    clinic.import_action.trigger()
+    qtbot.waitUntil(lambda: clinic.import_dialog is not None and clinic.import_dialog.isVisible(), timeout=20_000)
+    clinic.import_dialog.accept()
+    qtbot.waitUntil(lambda: w.queue_model.outcomes.get(order[1], ("",))[0] == "nv", timeout=10_000)
+    clinic.performance_action.trigger()
+    qtbot.waitUntil(lambda: clinic.performance is not None and clinic.performance.isVisible(), timeout=20_000)
+    clinic.performance.close()
+    tested |= {clinic.import_action, clinic.performance_action}
+
     # Quit closes the window (last: it closes the database).
     a.quit.trigger()
     assert not w.isVisible()
