@@ -11,10 +11,12 @@ from pathlib import Path
 
 from cases.records import CaseRecord
 from inference.result import csv_columns
+from inference.shipped import result_binding
 
 EXTRA_COLUMNS = [
     "case_id", "patient_id", "review_status", "note", "top_name", "malignant_score", "priority_rule",
     "model_name", "model_version", "sha256", "width", "height", "added", "analysed",
+    "model_binding",  # last (issue 23): shipped / custom-bound / custom-unbound / custom, see inference.shipped
 ]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -24,10 +26,12 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[str] | None = None) -> int:
+def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[str] | None = None,
+               current_model: object | None = None) -> int:
     """Write the scan CSV's columns for the card's class `codes` first, then EXTRA_COLUMNS. Returns rows.
 
-    Without `codes` (no readable model card) the classes are those the stored results name."""
+    `current_model` (the loaded Model) tells a custom model's bound results from unbound ones in
+    `model_binding`. Without `codes` (no readable model card) the classes are those the stored results name."""
     records = list(records)
     if codes is None:
         codes = sorted({c for r in records for c in (r.result.probabilities or {})})
@@ -54,6 +58,7 @@ def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[
                     "height": res.height or "",
                     "added": rec.added,
                     "analysed": rec.analysed,
+                    "model_binding": result_binding(res.model_name, res.model_version, current_model),
                 }
             )
             writer.writerow(row)

@@ -26,6 +26,7 @@ from gui.queue_model import QueueModel
 from gui.queue_panel import QueuePanel
 from gui.report import export_pdf
 from inference.card import ModelCard
+from inference.shipped import result_notice
 
 
 class CaseCommands(QObject):
@@ -39,6 +40,11 @@ class CaseCommands(QObject):
         super().__init__(window)
         self.window, self.queue, self.model, self.store = window, queue, model, store
         self.card, self.reanalyse = card, reanalyse
+
+    def current_model(self) -> object | None:
+        """The window's loaded Model (None when unusable): it says whether a custom model's results were
+        made by a bound or an unbound card (inference.shipped.result_binding)."""
+        return getattr(getattr(self.window, "state", None), "model", None)
 
     def _status(self, text: str, ms: int) -> None:
         self.window.statusBar().showMessage(text, ms)
@@ -131,7 +137,7 @@ class CaseCommands(QObject):
         recs = [r for r in (self.model.record(i) for i in ids) if r is not None]
         card = self.card()
         try:
-            n = export_csv(recs, path, card.codes if card else None)
+            n = export_csv(recs, path, card.codes if card else None, self.current_model())
         except OSError as exc:
             QMessageBox.warning(self.window, "Export failed", f"The CSV could not be written:\n{exc}")
             return 0
@@ -152,7 +158,8 @@ class CaseCommands(QObject):
             return False
         card = self.card()
         try:
-            export_pdf(rec, path, {c.code: c.name for c in card.classes} if card else {})
+            export_pdf(rec, path, {c.code: c.name for c in card.classes} if card else {},
+                       result_notice(rec.result.model_name, rec.result.model_version, self.current_model()))
         except OSError as exc:
             QMessageBox.warning(self.window, "Export failed", html.escape(str(exc)))
             return False

@@ -37,7 +37,8 @@ HEATMAP_LEGEND = ("Legend (bar above): clear = the least evidence in this image,
                   "activation map: not a lesion outline and not a probability.")
 
 
-def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, has_heatmap: bool = False) -> str:
+def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, has_heatmap: bool = False,
+                model_notice: str = "") -> str:
     """The report as HTML for QTextDocument (kept simple: QTextDocument supports a subset of CSS)."""
     e = html.escape
     res = rec.result
@@ -92,6 +93,7 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
     <p style='border: 1px solid #c62828; padding: 6px'><b>{e(DISCLAIMER)}</b></p>
     {image}
     <h3>Priority: {e(state.headline)}</h3><p>{e(rule or '')}</p>
+    {f"<p style='border: 1px solid #e65100; padding: 6px'><b>{e(model_notice)}</b></p>" if model_notice else ""}
     {probs}
     <h3>Clinician's note</h3><p>{note}</p>
     <h3>{e(INTENDED_USE_TITLE)}</h3>
@@ -102,8 +104,9 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
     </body></html>"""
 
 
-def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str]) -> None:
-    """One case on A4: image (and its heat map), probabilities, priority and rule, note, model version."""
+def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str], model_notice: str = "") -> None:
+    """One case on A4: image (and its heat map), probabilities, priority and rule, note, model version;
+    `model_notice` (inference.shipped.result_notice) says when a custom model made the result."""
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
@@ -119,7 +122,7 @@ def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str]) -
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:case-heatmap"),
                         with_heatmap(img, rec.result.attention))
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:heatmap-legend"), legend_image())
-    doc.setHtml(report_html(rec, class_names, not img.isNull(), heat))
+    doc.setHtml(report_html(rec, class_names, not img.isNull(), heat, model_notice))
     _print_with_header(doc, writer, f"DermTriage case report · Case ID: {rec.patient_id or UNASSIGNED} · "
                                     f"{rec.file_name}")
     if not Path(path).is_file() or Path(path).stat().st_size == 0:

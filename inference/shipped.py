@@ -84,6 +84,30 @@ def check_shipped(card_name: str, card_version: str, card_path: Path, onnx_sha25
     return True
 
 
+def result_binding(model_name: str, model_version: str, current: object | None = None) -> str:
+    """What a *stored* result's model was (for the window's CSV export and the PDF): SHIPPED when its name and
+    version are a shipped model's (any other file under that name is refused at load); the loaded model's
+    `binding_status` when it is that model; else "custom"."""
+    ref = SHIPPED_MODELS.get(model_name)
+    if ref is not None and ref.version == model_version:
+        return SHIPPED
+    if current is not None and (getattr(current, "name", None), getattr(current, "version", None)) == (
+            model_name, model_version):
+        return str(getattr(current, "binding_status", "custom"))
+    return "custom" if model_name else ""
+
+
+def result_notice(model_name: str, model_version: str, current: object | None = None) -> str:
+    """The line a report prints under a result of a custom model ("" for a shipped one or no model)."""
+    status = result_binding(model_name, model_version, current)
+    if status in (SHIPPED, ""):
+        return ""
+    bound = {CUSTOM_BOUND: " Its card is bound to its weights.",
+             CUSTOM_UNBOUND: " Its card is NOT bound to its weights: nothing checked its class order."}.get(status, "")
+    return (f"Custom model: {model_name} {model_version} is not a model this DermTriage ships; its performance "
+            f"was not validated with the app.{bound}")
+
+
 def table_from_assets(models: Path) -> str:
     """The SHIPPED_MODELS source for the cards in `models` (what `python -m inference.shipped` prints)."""
     import hashlib

@@ -144,9 +144,11 @@ def test_renamed_card_file_still_claims_the_name(tmp_path):
 def _custom(tmp_path, bind: bool):
     """paper_cnn under another name: a clinic's own model (re-bound with training.bind_card when `bind`)."""
     card = copy_model(tmp_path, "paper_cnn")
-    onnx_path = card.with_suffix(".onnx")
+    onnx_path = tmp_path / "clinic_cnn.onnx"
+    card.with_suffix(".onnx").rename(onnx_path)
     custom = tmp_path / "clinic_cnn.json"
     card.rename(custom)
+    edit_card(custom, lambda raw: raw["onnx"].update(file=onnx_path.name))
     if bind:
         edit_card(custom, lambda raw: raw.update(name="clinic_cnn"))
         from training.bind_card import bind as bind_card
