@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from cases.records import CaseRecord
+from cases.storage import folder_read_only_reason
 from cases.store import Store, read_policy_overrides
 from cases.vocab import Triage
 from inference import strict_json
@@ -202,7 +203,8 @@ def read_store_override(db_path: str | Path, card: ModelCard) -> tuple[float, fl
     db_path = Path(db_path)
     if not db_path.is_file():
         return None
-    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+    immutable = "&immutable=1" if folder_read_only_reason(db_path.parent) else ""  # see cases.storage._connect_ro
+    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro{immutable}", uri=True, timeout=10.0)
     try:
         has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'policy'").fetchone()
         return read_policy_overrides(conn).get((card.name, card.version)) if has_table else None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cases.job import ScanItem, ScanJob
 from cases.policy import PolicyFileError, policy_thresholds, read_policy_file, read_store_override
+from cases.storage import store_state
 from cases.store import DATA_DIR_ENV, DB_NAME
 from inference.card import DEFAULT_MODEL
 from inference.errors import ModelError, NamedFileError
@@ -68,7 +69,13 @@ def apply_policy(model: Model, policy_file: Path | None) -> str:
             override, source = read_policy_file(policy_file, card), f"policy file {policy_file}"
         else:
             db = store_path_without_creating()
+            state = store_state(db.parent) if db.parent.is_dir() else None
+            if state is not None and state.kind == "damaged":
+                return (f"the app's database {db} is damaged ({state.reason}): open DermTriage to recover it, or "
+                        "use --policy FILE")
             override, source = read_store_override(db, card), f"the app's database {db}"
+            if state is not None and state.kind != "none":
+                print(f"case store: {state}", file=sys.stderr)
     except PolicyFileError as exc:
         return str(exc)
     except sqlite3.Error as exc:

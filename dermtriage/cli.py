@@ -35,9 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     # Unknown options (Qt's own, e.g. -platform offscreen) are left to QApplication.
     args, qt_args = build_parser().parse_known_args(argv)
     if args.selftest:
+        from cases.scan import store_path_without_creating
+        from cases.storage import store_state
         from inference.selftest import run_selftest
 
-        return run_selftest()
+        code = run_selftest()
+        folder = store_path_without_creating().parent  # said, never created or changed
+        print(f"case store {folder}: {store_state(folder) if folder.is_dir() else 'none: not created yet'}")
+        return code
     from gui.app import run_app
 
     return run_app(qt_args, paths=args.paths)
