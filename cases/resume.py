@@ -305,6 +305,11 @@ def run_resumable(args: argparse.Namespace, model: Model, out: AtomicOutput, job
               f"({ready} of {len(items)} rows were ready and stay in {display_path(journal.dir)})",
               file=sys.stderr)
         return 4
+    except KeyboardInterrupt:
+        out.discard()
+        print(f"\ninterrupted while writing {display_path(args.out)}: nothing was written there; the {ready} finished "
+              f"row(s) stay in {display_path(journal.dir)}, run the same command to resume", file=sys.stderr)
+        raise
     except BaseException:
         out.discard()
         raise

@@ -151,7 +151,11 @@ def run_scan(argv: list[str]) -> int:
         print(f"\nerror: cannot write {display_path(args.out)}: {exc.strerror or exc}; nothing was written there "
               f"({written} of {len(items)} rows were ready)", file=sys.stderr)
         return 4
-    except BaseException:  # Ctrl+C or a bug: never leave half a file where the user asked for results
+    except KeyboardInterrupt:
+        out.discard()
+        print(f"\ninterrupted: nothing was written to {display_path(args.out)}", file=sys.stderr)
+        raise
+    except BaseException:  # a bug: never leave half a file where the user asked for results
         out.discard()
         raise
     finally:

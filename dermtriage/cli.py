@@ -27,6 +27,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit status of the command; Ctrl+C ends with status 130 and the command's own message, no traceback
+    (the scan has already said what it kept and how to resume)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(args)
+    except KeyboardInterrupt:
+        if not (args and args[0] == "scan"):  # the scan says itself what it kept
+            print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "scan":
         from cases.scan import run_scan
