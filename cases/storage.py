@@ -208,6 +208,15 @@ def backup_now(db: Path, keep: int = KEEP_BACKUPS, stamp: str | None = None, for
     return target
 
 
+def backup_after_work(db: Path, since_changes: int | None = None, changes: int | None = None) -> Path | None:
+    """Today's backup replaced by the database as it is now, after work (a scan finished, the window closed):
+    the first start of a day used to take the day's only backup, of a queue still empty, so restoring it
+    returned an empty queue. Skipped when `changes` (sqlite's total_changes) equals `since_changes`."""
+    if since_changes is not None and changes == since_changes:
+        return None
+    return backup_now(db, force=True)
+
+
 def refresh_backups(db: Path) -> Path | None:
     """After a purge: the old backups still hold the purged cases; replace them all with one fresh copy.
     StoreError when the copy cannot be written (the old backups are then left as they are)."""
@@ -327,6 +336,8 @@ def open_store(folder: Path, allow_read_only_second: bool = False, lock: Instanc
             opened.backup = backup_now(db)
         except (OSError, sqlite3.Error) as exc:
             opened.warnings.append(f"the daily backup could not be written: {exc}")
+        at_open = store.conn.total_changes
+        store.on_close.append(lambda: backup_after_work(db, at_open, store.conn.total_changes))
     opened.warnings += [f"audit log: {p}" for p in store.verify_audit()]
     return opened
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import getpass
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -122,6 +122,7 @@ class Store:
         self.user = current_user()
         self.read_only = read_only
         self.lock: _Releasable | None = None  # the data folder's instance lock (cases.storage), released on close
+        self.on_close: list[Callable[[], None]] = []  # run by close() before the connection goes
         try:
             if read_only:
                 uri = self.path.absolute().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
@@ -191,6 +192,14 @@ class Store:
             raise StoreWriteError(describe_write_error(exc)) from exc
 
     def close(self) -> None:
+        """Runs the `on_close` hooks (cases.storage: the backup after the session's work) while the database
+        is still open and locked, then closes it and releases the data folder's lock."""
+        hooks, self.on_close = self.on_close, []
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:  # noqa: BLE001 - a failed backup must not stop the window from closing
+                pass
         self.conn.close()
         if self.lock is not None:
             lock, self.lock = self.lock, None
