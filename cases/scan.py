@@ -16,8 +16,8 @@ from pathlib import Path
 
 from cases.job import ScanItem, ScanJob
 from cases.policy import PolicyFileError, policy_thresholds, read_policy_file, read_store_override
-from cases.storage import store_state
 from cases.store import DATA_DIR_ENV, DB_NAME
+from cases.store_state import store_state
 from inference.card import DEFAULT_MODEL
 from inference.errors import ModelError, NamedFileError
 from inference.files import read_named_ends

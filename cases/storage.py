@@ -214,7 +214,10 @@ def backup_after_work(db: Path, since_changes: int | None = None, changes: int |
     returned an empty queue. Skipped when `changes` (sqlite's total_changes) equals `since_changes`."""
     if since_changes is not None and changes == since_changes:
         return None
-    return backup_now(db, force=True)
+    try:
+        return backup_now(db, force=True)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"the backup could not be written: {exc}") from exc
 
 
 def refresh_backups(db: Path) -> Path | None:
@@ -341,52 +344,3 @@ def open_store(folder: Path, allow_read_only_second: bool = False, lock: Instanc
     opened.warnings += [f"audit log: {p}" for p in store.verify_audit()]
     return opened
 
-
-@dataclass
-class StoreState:
-    """What the case store in a data folder is, said without creating, locking or changing anything (for the
-    command line): "writable", "read-only" (reason), "damaged" (problem) or "none" (no database yet)."""
-
-    kind: str
-    reason: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.reason}" if self.reason else self.kind
-
-
-def store_state(folder: Path) -> StoreState:
-    db = folder / DB_NAME
-    if not db.exists():
-        return StoreState("none", f"no case database in {folder} yet")
-    reason = folder_read_only_reason(folder)
-    health = check_database(db, immutable=bool(reason))
-    if not health.ok:
-        return StoreState("read-only" if health.unreadable else "damaged", health.problem)
-    if not reason and not os.access(db, os.W_OK):
-        reason = "the case database file is read-only (its permissions)"
-    if not reason:
-        holder = _lock_holder(folder)
-        if holder:
-            reason = f"open in another window: {holder}"
-    return StoreState("read-only", reason) if reason else StoreState("writable")
-
-
-def _lock_holder(folder: Path) -> str:
-    """Who holds the folder's lock ("" when nobody), tried on the existing lock file only (never created)."""
-    path = folder / LOCK_NAME
-    if os.name == "nt" or not path.is_file():
-        return ""
-    import fcntl
-
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return ""
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return ""
-    except OSError:
-        return InstanceLock(folder).holder()
-    finally:
-        os.close(fd)

@@ -48,7 +48,7 @@ def _main(argv: list[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(argv)
     if args.selftest:
         from cases.scan import store_path_without_creating
-        from cases.storage import store_state
+        from cases.store_state import store_state
         from inference.selftest import run_selftest
 
         code = run_selftest()

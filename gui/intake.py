@@ -6,7 +6,6 @@ without a file dialog.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from cases.job import ScanItem, ScanSummary
 from cases.recent import RECENT_MAX, RecentFolders
 from cases.samples import Sample, attribution_text, sample_items
 from cases.storage import backup_after_work
+from cases.store import StoreError
 from gui.scan_controller import ScanController
 from gui.settings import AppSettings
 from gui.widgets import ScanProgress
@@ -145,8 +145,8 @@ class Intake(QObject):
         if store is not None and not store.read_only and (summary.added or summary.updated):
             try:  # a backup after the work, not only the day's first (empty) one
                 backup_after_work(store.path)
-            except (OSError, sqlite3.Error) as exc:
-                self._status(f"The backup after the scan could not be written: {exc}", 15000)
+            except StoreError as exc:
+                self._status(f"After the scan: {exc}", 15000)
         parts = [f"{summary.processed} of {summary.total} analysed"]
         if summary.processed:
             parts.append(f"{summary.ok} ok, {summary.rejected} cannot assess, {summary.error} errors")

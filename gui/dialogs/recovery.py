@@ -27,13 +27,13 @@ from cases.storage import (
     DamagedError,
     LockedError,
     Opened,
-    folder_read_only_reason,
     list_backups,
     open_store,
     restore_backup,
     start_fresh,
 )
 from cases.store import StoreError
+from cases.store_state import cannot_change_reason
 
 QUIT, READ_ONLY, RESTORE, FRESH = "quit", "read-only", "restore", "fresh"
 
@@ -69,6 +69,9 @@ def open_data_folder(folder: Path, chooser: Chooser) -> Opened | None:
                 problem += (f". The data folder cannot be changed ({exc.read_only}), so a backup cannot be restored "
                             "and the queue cannot be started empty here; make it writable and start again")
             choice = chooser.damaged(exc.db, problem, list_backups(exc.db))
+            if exc.read_only and choice.action in (RESTORE, FRESH):  # never move a file another window may hold
+                raise StoreError(f"the damaged database was not set aside: the data folder cannot be changed now "
+                                 f"({exc.read_only}); nothing was changed") from exc
             try:  # a folder that refuses the move (read-only mount, permissions) is said, never a crash
                 if choice.action == RESTORE and choice.backup is not None:
                     restore_backup(exc.db, choice.backup)
@@ -156,6 +159,6 @@ class DialogChooser:
         return READ_ONLY if box.clickedButton() is ro else QUIT
 
     def damaged(self, db: Path, problem: str, backups: list[Path]) -> Choice:
-        dlg = RecoveryDialog(db, problem, backups, self.parent, read_only=folder_read_only_reason(db.parent))
+        dlg = RecoveryDialog(db, problem, backups, self.parent, read_only=cannot_change_reason(db.parent))
         dlg.exec()
         return dlg.choice

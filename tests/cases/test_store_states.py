@@ -26,7 +26,8 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="permissions, setpriv
 PROBE = r"""
 import json, sys
 from pathlib import Path
-from cases.storage import DamagedError, LockedError, open_store, store_state
+from cases.storage import DamagedError, LockedError, open_store
+from cases.store_state import store_state
 from cases.store import StoreError
 folder = Path(sys.argv[1])
 out = {"state": str(store_state(folder))}

@@ -103,8 +103,38 @@ def test_read_only_mount_opens_read_only_and_damaged_one_is_a_message(data: Path
     db.write_bytes(b"this is not a database" * 50)
     dialog, error = _window(data, user_tmp, mount_ro=True)
     assert "damaged" in dialog["dialog"] and "cannot be changed" in dialog["dialog"]
-    assert "could not be set aside" in error["error"] and "read-only" in error["error"]
+    assert "not set aside" in error["error"] and "read-only" in error["error"]
     assert db.read_bytes() == b"this is not a database" * 50
+
+
+def test_damaged_database_held_by_another_window_is_never_moved(tmp_path: Path) -> None:
+    """A second window (read-only: the first holds the lock) that finds the database damaged must not set it
+    aside under the first window's feet, whatever the user chooses."""
+    from cases.storage import InstanceLock
+    from cases.store import StoreError
+    from cases.store_state import cannot_change_reason
+    from gui.dialogs.recovery import FRESH, READ_ONLY, Choice, open_data_folder
+
+    db = tmp_path / DB_NAME
+    db.write_bytes(b"not a database" * 100)
+    holder = InstanceLock(tmp_path)
+    assert holder.acquire()
+    try:
+        assert "open in another window" in cannot_change_reason(tmp_path)
+
+        class Chooser:
+            def locked(self, holder: str) -> str:
+                return READ_ONLY
+
+            def damaged(self, db: Path, problem: str, backups: list[Path]) -> Choice:
+                return Choice(FRESH)
+
+        with pytest.raises(StoreError, match="not set aside"):
+            open_data_folder(tmp_path, Chooser())
+        assert db.read_bytes() == b"not a database" * 100 and not list(tmp_path.glob("*.damaged-*"))
+    finally:
+        holder.release()
+    assert cannot_change_reason(tmp_path) == ""
 
 
 def test_recovery_dialog_disables_what_cannot_work(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
