@@ -6,10 +6,13 @@ Written only where the user chose; never next to the original images or into the
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from cases.records import CaseRecord
+from inference.paths import display_path
 from inference.result import csv_columns
 from inference.shipped import result_binding
 
@@ -19,6 +22,34 @@ EXTRA_COLUMNS = [
     "model_binding",  # last (issue 23): shipped / custom-bound / custom-unbound / custom, see inference.shipped
 ]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_target_problem(path: str | Path, originals: Iterable[str] = ()) -> str:
+    """Why the window must not write an export (CSV, PDF, policy file) to `path`, or "" (issue 23: every file
+    a user names goes through one guard). A save dialog lets the user pick any file and confirms a
+    replacement, but it cannot know that a FIFO would block the window for ever (open() waits for a reader),
+    that a device is not a file, or that the file picked is one of the queue's original images, which the
+    app promises never to modify."""
+    p = os.fspath(path)
+    if not os.path.lexists(p):
+        return ""
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        return f"{display_path(p)} cannot be replaced: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode):
+        return f"{display_path(p)} is a folder; give a file name"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{display_path(p)} is not a regular file (a pipe or a device): nothing was written"
+    for original in originals:
+        try:
+            other = os.stat(original)
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return (f"{display_path(p)} is one of the original images in the queue: originals are never "
+                    "overwritten. Choose another file name")
+    return ""
 
 
 def safe_text(value: str) -> str:

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
-from cases.export_csv import export_csv
+from cases.export_csv import export_csv, export_target_problem
 from cases.job import ScanItem
 from cases.records import CaseRecord
 from cases.store import Store
@@ -120,6 +120,14 @@ class CaseCommands(QObject):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(rec.path).parent)))
 
     # ---- exports -----------------------------------------------------------------------------------
+    def _export_allowed(self, path: str) -> bool:
+        """The one guard for files the user names (cases.export_csv.export_target_problem), said in a box."""
+        problem = export_target_problem(path, (r.path for r in self.model.records()))
+        if problem:
+            QMessageBox.warning(self.window, "Export refused", problem)
+            self._status(f"Export refused: {problem}", 10000)
+        return not problem
+
     def _save_path(self, title: str, name: str, filt: str) -> str:
         """Always starts in Documents (created, or home): never in the originals' folder."""
         path, _ = QFileDialog.getSaveFileName(self.window, title, str(documents_dir() / name), filt)
@@ -135,6 +143,8 @@ class CaseCommands(QObject):
         if not path:
             return 0
         recs = [r for r in (self.model.record(i) for i in ids) if r is not None]
+        if not self._export_allowed(path):
+            return 0
         card = self.card()
         try:
             n = export_csv(recs, path, card.codes if card else None, self.current_model())
@@ -155,6 +165,8 @@ class CaseCommands(QObject):
         default = f"dermtriage_{safe}_{Path(rec.path).stem}.pdf"
         path = path or self._save_path("Case report", default, "PDF files (*.pdf)")
         if not path:
+            return False
+        if not self._export_allowed(path):
             return False
         card = self.card()
         try:
