@@ -103,6 +103,8 @@ def run_scan(argv: list[str]) -> int:
         out.discard()
         print(f"error: model unusable: {exc}", file=sys.stderr)
         return 3
+    if model.custom_model_notice:  # every row says it too (model_binding)
+        print(f"warning: {model.custom_model_notice}", file=sys.stderr)
     if model.binding_warning:
         print(f"warning: {model.binding_warning}", file=sys.stderr)
     problem = apply_policy(model, args.policy)

@@ -117,3 +117,27 @@ def test_model_at_a_fifo_is_said_honestly(user_tmp, folder):
     proc = scan_as_user(user_tmp, str(folder), "--out", str(user_tmp / "r.csv"), "--model",
                         str(mdir / "paper_cnn.json"), timeout=20)
     assert proc.returncode == 3 and "model file" in proc.stderr and "named pipe" in proc.stderr, proc.stderr
+
+
+def test_previous_outputs_are_recognised_by_content(tmp_path, fullsize_images):
+    from cases.rows import output_columns
+    from cases.scan import is_previous_output
+    from tests.csv_contract import CODES
+
+    header = ",".join(output_columns(CODES)).encode() + b"\n"
+    assert is_previous_output(header, header)
+    assert is_previous_output(b'{"path": "/a.jpg", "status": "ok", "top_class": "nv", "priority": "routine", '
+                              b'"model": "triage_cnn"}\n', b"")
+    jpeg = fullsize_images[0].read_bytes()
+    assert not is_previous_output(jpeg[:65536], jpeg[-65536:])
+    assert not is_previous_output(b"year,amount\n2026,12\n", b"")
+    assert not is_previous_output(b"PAR1" + b"\0" * 100, b"\0" * 100 + b"PAR1")  # Parquet, not ours
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from cases.resume import parquet_table
+
+    out = tmp_path / "r.parquet"
+    pq.write_table(parquet_table([], output_columns(CODES)), out)
+    data = out.read_bytes()
+    assert is_previous_output(data[:65536], data[-65536:])
