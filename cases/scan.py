@@ -196,6 +196,8 @@ class AtomicOutput:
         if not parent.is_dir():
             raise OutputError(f"output folder {display_path(parent)} does not exist")
         check_replaceable(path)
+        if path.exists() and not os.access(path, os.W_OK):  # a previous output the user made read-only: kept
+            raise OutputError(f"--out {display_path(path)} exists and is read-only")
         self.tmp: Path | None = None
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)

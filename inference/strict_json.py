@@ -22,8 +22,8 @@ def finite_or_none(obj: Any) -> Any:
         return {k: finite_or_none(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [finite_or_none(v) for v in obj]
-    if hasattr(obj, "item") and hasattr(obj, "dtype"):  # a numpy scalar
-        return finite_or_none(obj.item())
+    if hasattr(obj, "tolist") and hasattr(obj, "dtype"):  # a numpy scalar or array
+        return finite_or_none(obj.tolist())
     return obj
 
 

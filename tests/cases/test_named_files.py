@@ -66,6 +66,11 @@ def test_out_replaces_only_previous_outputs(user_tmp, folder):
     assert proc.returncode == 0, proc.stderr
     first = out.read_text()
     assert len(first.splitlines()) == 3
+    out.chmod(0o444)  # a previous output the user made read-only is kept (root would replace it: run as nobody)
+    kept = out.read_bytes()
+    proc = scan_as_user(user_tmp, str(folder), "--out", str(out))
+    assert proc.returncode == 2 and "read-only" in proc.stderr and out.read_bytes() == kept
+    out.chmod(0o644)
     foreign = user_tmp / "budget.csv"
     foreign.write_text("year,amount\n2026,12\n")
     proc = scan_as_user(user_tmp, str(folder), "--out", str(foreign))

@@ -99,6 +99,7 @@ def test_strict_writer_writes_null_and_never_nan(tmp_path):
     with pytest.raises(ValueError):
         strict_json.loads_strict('{"a": NaN}')
     assert strict_json.loads('{"a": NaN}') == {"a": None}
+    assert strict_json.dumps({"p": np.float32("nan"), "m": np.array([1.0, np.inf])}) == '{"p": null, "m": [1.0, null]}'
 
 
 def test_issue_23_tamper_is_refused_by_name(tmp_path):
