@@ -4,7 +4,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup setup-dev system-deps package selftest bench lint install-check screenshot clean
+.PHONY: run test setup setup-dev system-deps package selftest bench lint install-check screenshot clean lock
+
+# Locked builds (issue 23): every install takes exactly the versions (and files, by sha256) in requirements/*.lock;
+# `make lock` updates them on purpose. runtime.lock: the app's dependencies; dev.lock: the app with every extra
+# (test, train, package, cluster) resolved together, so one venv never mixes two resolutions.
+LOCK_RUNTIME := requirements/runtime.lock
+LOCK_DEV     := requirements/dev.lock
+PIP_COMPILE  := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
 # Set up the runtime and start the app.
 run: setup
@@ -20,10 +27,22 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 setup: $(PY)
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK_RUNTIME)
+	$(PY) -m pip install --quiet --no-deps -e .
 
 setup-dev: $(PY)
-	$(PY) -m pip install --quiet -e '.[test,train,package,cluster]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK_DEV)
+	$(PY) -m pip install --quiet --no-deps -e .
+
+# Update the lock files on purpose: after changing a dependency in pyproject.toml, or to take new releases
+# (then run `make test` and `make package` before committing them). pip-compile uses pip's own configuration,
+# so torch 2.13.0 resolves to the CPU wheel pip is given (see README), not a CUDA build.
+lock:
+	rm -rf build/lock && $(PYTHON) -m venv build/lock
+	build/lock/bin/python -m pip install --quiet 'pip-tools>=7.4'
+	build/lock/bin/pip-compile $(PIP_COMPILE) --upgrade -o $(LOCK_RUNTIME) pyproject.toml
+	build/lock/bin/pip-compile $(PIP_COMPILE) --upgrade --extra test --extra train --extra package --extra cluster \
+	  -o $(LOCK_DEV) pyproject.toml
 
 # Linux libraries Qt needs offscreen, under Xvfb and for the xcb plugin (Debian/Ubuntu; needs root).
 system-deps:
@@ -57,7 +76,8 @@ lint: setup-dev
 # `pip install .` (not editable) into a fresh venv, then run the installed command from another folder.
 install-check:
 	rm -rf build/install-check && $(PYTHON) -m venv build/install-check/venv
-	build/install-check/venv/bin/python -m pip install --quiet .
+	build/install-check/venv/bin/python -m pip install --quiet --require-hashes -r $(LOCK_RUNTIME)
+	build/install-check/venv/bin/python -m pip install --quiet --no-deps .
 	cd build/install-check && QT_QPA_PLATFORM=offscreen venv/bin/dermtriage --selftest
 	cd build/install-check && venv/bin/dermtriage scan $(CURDIR)/assets/samples --out scan.csv --quiet
 	test "$$(wc -l < build/install-check/scan.csv)" -gt 1

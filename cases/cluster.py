@@ -110,7 +110,7 @@ class ScanActor:
         out_i, out_row = [], []
         for path, row in self.worker.rows(paths, [str(e) for e in batch["expect"]]):
             out_i.append(index[path])
-            out_row.append("" if row is None else json.dumps(row))
+            out_row.append("" if row is None else json.dumps(row, allow_nan=False))
         return {"i": np.array(out_i, dtype=np.int64), "row": np.array(out_row, dtype=object)}
 
 

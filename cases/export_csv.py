@@ -6,19 +6,52 @@ Written only where the user chose; never next to the original images or into the
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cases.records import CaseRecord
+from inference.paths import display_path
 from inference.result import csv_columns
+from inference.shipped import result_binding
 
 EXTRA_COLUMNS = [
     "case_id", "patient_id", "review_status", "note", "top_name", "malignant_score", "priority_rule",
     "model_name", "model_version", "sha256", "width", "height", "added", "analysed",
     # issue 21: the confirmed outcome (appended, so existing readers of the columns above are unaffected)
     "outcome", "outcome_source", "outcome_confirmed_on",
+    "model_binding",  # last (issue 23): shipped / custom-bound / custom-unbound / custom, see inference.shipped
 ]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_target_problem(path: str | Path, originals: Iterable[str] = ()) -> str:
+    """Why the window must not write an export (CSV, PDF, policy file) to `path`, or "" (issue 23: every file
+    a user names goes through one guard). A save dialog lets the user pick any file and confirms a
+    replacement, but it cannot know that a FIFO would block the window for ever (open() waits for a reader),
+    that a device is not a file, or that the file picked is one of the queue's original images, which the
+    app promises never to modify."""
+    p = os.fspath(path)
+    if not os.path.lexists(p):
+        return ""
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        return f"{display_path(p)} cannot be replaced: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode):
+        return f"{display_path(p)} is a folder; give a file name"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{display_path(p)} is not a regular file (a pipe or a device): nothing was written"
+    for original in originals:
+        try:
+            other = os.stat(original)
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return (f"{display_path(p)} is one of the original images in the queue: originals are never "
+                    "overwritten. Choose another file name")
+    return ""
 
 
 def safe_text(value: str) -> str:
@@ -27,11 +60,13 @@ def safe_text(value: str) -> str:
 
 
 def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[str] | None = None,
-               outcomes: Mapping[int, tuple[str, str, str, str]] | None = None) -> int:
+               outcomes: Mapping[int, tuple[str, str, str, str]] | None = None,
+               current_model: object | None = None) -> int:
     """Write the scan CSV's columns for the card's class `codes` first, then EXTRA_COLUMNS. Returns rows.
 
     Without `codes` (no readable model card) the classes are those the stored results name. `outcomes`:
-    `Store.outcomes()`, for the outcome columns (empty where a case has none)."""
+    `Store.outcomes()`, for the outcome columns (empty where a case has none). `current_model` (the loaded
+    Model) tells a custom model's bound results from unbound ones in `model_binding`."""
     outcomes = outcomes or {}
     records = list(records)
     if codes is None:
@@ -59,6 +94,7 @@ def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[
                     "height": res.height or "",
                     "added": rec.added,
                     "analysed": rec.analysed,
+                    "model_binding": result_binding(res.model_name, res.model_version, current_model),
                 }
             )
             dx, source, on, _note = outcomes.get(rec.id, ("", "", "", ""))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cases.records import CaseRecord, Ingest
-from cases.store import Store
+from cases.store import Store, StoreWriteError
 from inference.image import is_image_path
 from inference.paths import display_path
 from inference.result import Result
@@ -251,6 +251,10 @@ class ScanJob:
                     ready.append(outcome.record)
                 emit()
             summary.cancelled = self.cancel_event.is_set() and (listing_cut or summary.processed < summary.total)
+        except StoreWriteError as exc:  # a full disk mid-scan: what happened, what is kept, what to do
+            summary.fatal = (f"the results could not be saved: {exc}. The {summary.added + summary.updated} "
+                             "image(s) saved before it are kept; scan again afterwards to add the rest (saved "
+                             "images are recognised and skipped)")
         except Exception as exc:  # noqa: BLE001 - a broken store or model must reach the user, not kill the thread
             summary.fatal = f"{type(exc).__name__}: {exc}"
         finally:

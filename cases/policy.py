@@ -17,11 +17,14 @@ from pathlib import Path
 
 from cases.records import CaseRecord
 from cases.site import SiteProposal
+from cases.storage import folder_read_only_reason
 from cases.store import Store, read_policy_overrides
 from cases.vocab import Triage
+from inference import strict_json
 from inference.card import ModelCard, available_models, card_path_for
 from inference.card_schema import ValidationScores
-from inference.errors import ModelError
+from inference.errors import ModelError, NamedFileError
+from inference.files import read_named_file
 from inference.referral import Thresholds
 from inference.result import Result
 from inference.vocab import Priority, Status
@@ -169,19 +172,26 @@ def policy_document(card: ModelCard, override: tuple[float, float] | None, user:
 
 def write_policy_file(path: str | Path, card: ModelCard, override: tuple[float, float] | None,
                       user: str = "") -> None:
-    Path(path).write_text(json.dumps(policy_document(card, override, user), indent=2) + "\n", encoding="utf-8")
+    Path(path).write_text(strict_json.dumps(policy_document(card, override, user), indent=2) + "\n", encoding="utf-8")
 
 
 class PolicyFileError(ValueError):
     """A policy file that is unreadable or written for another model."""
 
 
+POLICY_MAX_BYTES = 1024 * 1024  # a policy file is a few hundred bytes
+
+
 def read_policy_file(path: str | Path, card: ModelCard) -> tuple[float, float] | None:
     """The override a policy file sets for `card` (None: the card's own thresholds); refuses a file written
     for another model, version or rule, because thresholds only mean something for one calibration."""
+    try:  # the guarded reader: `--policy /dev/zero` or a FIFO is refused at once, never read without end
+        data = read_named_file(path, "policy file", max_bytes=POLICY_MAX_BYTES)
+    except NamedFileError as exc:
+        raise PolicyFileError(str(exc)) from exc
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = strict_json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PolicyFileError(f"policy file {path} is not readable JSON: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("format") != POLICY_FORMAT:
         raise PolicyFileError(f"{path} is not a DermTriage policy file (format {POLICY_FORMAT})")
@@ -208,7 +218,8 @@ def read_store_override(db_path: str | Path, card: ModelCard) -> tuple[float, fl
     db_path = Path(db_path)
     if not db_path.is_file():
         return None
-    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+    immutable = "&immutable=1" if folder_read_only_reason(db_path.parent) else ""  # see cases.storage._connect_ro
+    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro{immutable}", uri=True, timeout=10.0)
     try:
         has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'policy'").fetchone()
         return read_policy_overrides(conn).get((card.name, card.version)) if has_table else None

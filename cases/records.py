@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from cases.vocab import Review
+from inference import strict_json
 from inference.paths import display_path
 from inference.result import Result
 from inference.vocab import Priority, Status, StrEnum
@@ -85,7 +86,7 @@ def encode_column(name: str, value: object) -> object:
     if value is None:
         return None
     if name in _JSON_COLUMNS:
-        return json.dumps(value)
+        return strict_json.dumps(value)
     return str(value) if name in _ENUM_COLUMNS else value
 
 

@@ -87,7 +87,7 @@ class Journal:
         else:
             self.dir.mkdir(mode=0o700, exist_ok=True)
             tmp = self.dir / f"{MANIFEST}.part"
-            tmp.write_text(json.dumps(asdict(manifest), indent=1), encoding="utf-8")
+            tmp.write_text(json.dumps(asdict(manifest), indent=1, allow_nan=False), encoding="utf-8")
             os.replace(tmp, self.dir / MANIFEST)
         self._fh = open(self.rows_path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
         return done
@@ -109,7 +109,7 @@ class Journal:
     def append(self, key: str, row: Row) -> str:
         """Journal one finished row; returns it as JSON (how the driver holds rows: ~3x less than a dict)."""
         # ensure_ascii: a path that is not valid UTF-8 (surrogate escapes) survives the round trip
-        packed = json.dumps(row)
+        packed = json.dumps(row, allow_nan=False)
         self._fh.write(f'{{"key": {json.dumps(key)}, "row": {packed}}}\n')
         self._fh.flush()
         now = time.monotonic()
@@ -260,7 +260,7 @@ def run_resumable(args: argparse.Namespace, model: Model, out: AtomicOutput, job
             stream = RowWorker(model, batch_size=args.batch_size, decode_threads=job.decode_threads).rows(paths, expect)
         for path, row in stream:
             if row is None:
-                rows[path] = json.dumps(done[path])
+                rows[path] = json.dumps(done[path], allow_nan=False)
                 kept += 1
             else:
                 rows[path] = journal.append(path, row)
@@ -294,6 +294,7 @@ def run_resumable(args: argparse.Namespace, model: Model, out: AtomicOutput, job
         for p in paths:
             if p in rows:
                 row = json.loads(rows[p])
+                row.setdefault("model_binding", model.binding_status)  # a journal from before the column
                 summary.count_status(Status(row["status"]))
                 yield row
 
@@ -305,6 +306,11 @@ def run_resumable(args: argparse.Namespace, model: Model, out: AtomicOutput, job
               f"({ready} of {len(items)} rows were ready and stay in {display_path(journal.dir)})",
               file=sys.stderr)
         return 4
+    except KeyboardInterrupt:
+        out.discard()
+        print(f"\ninterrupted while writing {display_path(args.out)}: nothing was written there; the {ready} finished "
+              f"row(s) stay in {display_path(journal.dir)}, run the same command to resume", file=sys.stderr)
+        raise
     except BaseException:
         out.discard()
         raise

@@ -1,7 +1,8 @@
 """What one scanned image becomes in a scan output, for both engines (local and Ray).
 
-A row is the scan CSV's columns (`inference.result.csv_columns`) plus `model`, `model_version`, `policy`
-and `sha256` (the image's content hash). :class:`RowWorker` is the per-image work (the one batch runner:
+A row is the scan CSV's columns (`inference.result.csv_columns`) plus `model`, `model_version`, `policy`,
+`sha256` (the image's content hash) and `model_binding` (shipped or a custom model).
+:class:`RowWorker` is the per-image work (the one batch runner:
 decode, quality gate, model, policy) used by the local engine (`cases.resume`) and by every Ray actor
 (`cases.cluster`), so the two engines produce the same rows. :class:`Manifest` is what a set of rows was
 made with (model, weights, gate, policy); a resumed scan must match it.
@@ -22,7 +23,9 @@ from inference.result import Result, csv_columns
 from inference.runner import BatchRunner
 from inference.session import Model
 
-EXTRA_COLUMNS = ["model", "model_version", "policy", "sha256"]
+# `model_binding` (issue 23) is last so that it appends to the contract: shipped / custom-bound /
+# custom-unbound (inference/shipped.py), on every row, so no output of a custom model passes for ours.
+EXTRA_COLUMNS = ["model", "model_version", "policy", "sha256", "model_binding"]
 
 Row = dict[str, str]
 
@@ -66,7 +69,7 @@ class RowWorker:
     def row(self, res: Result) -> Row:
         row = res.csv_row(self.codes)
         row.update(model=self.model.name, model_version=self.model.version, policy=self.policy,
-                   sha256=res.sha256 or "")
+                   sha256=res.sha256 or "", model_binding=self.model.binding_status)
         return row
 
     def rows(self, paths: Sequence[str], expect: Sequence[str] = ()) -> Iterator[tuple[str, Row | None]]:

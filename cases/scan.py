@@ -11,13 +11,16 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from cases.job import ScanJob, skipped_text
+from cases.job import ScanItem, ScanJob, skipped_text
 from cases.policy import PolicyFileError, policy_thresholds, read_policy_file, read_store_override
 from cases.store import DATA_DIR_ENV, DB_NAME
+from cases.store_state import store_state
 from inference.card import DEFAULT_MODEL
-from inference.errors import ModelError
+from inference.errors import ModelError, NamedFileError
+from inference.files import read_named_ends
 from inference.paths import display_path
 from inference.result import csv_columns
 from inference.session import DEFAULT_THREADS, Model
@@ -69,7 +72,13 @@ def apply_policy(model: Model, policy_file: Path | None) -> str:
             override, source = read_policy_file(policy_file, card), f"policy file {policy_file}"
         else:
             db = store_path_without_creating()
+            state = store_state(db.parent) if db.parent.is_dir() else None
+            if state is not None and state.kind == "damaged":
+                return (f"the app's database {db} is damaged ({state.reason}): open DermTriage to recover it, or "
+                        "use --policy FILE")
             override, source = read_store_override(db, card), f"the app's database {db}"
+            if state is not None and state.kind != "none":
+                print(f"case store: {state}", file=sys.stderr)
     except PolicyFileError as exc:
         return str(exc)
     except sqlite3.Error as exc:
@@ -97,6 +106,8 @@ def run_scan(argv: list[str]) -> int:
         out.discard()
         print(f"error: model unusable: {exc}", file=sys.stderr)
         return 3
+    if model.custom_model_notice:  # every row says it too (model_binding)
+        print(f"warning: {model.custom_model_notice}", file=sys.stderr)
     if model.binding_warning:
         print(f"warning: {model.binding_warning}", file=sys.stderr)
     problem = apply_policy(model, args.policy)
@@ -106,6 +117,11 @@ def run_scan(argv: list[str]) -> int:
         return 2
     job = ScanJob(model, [args.folder], recursive=args.recursive, batch_size=args.batch_size)
     items = job.list_items()
+    problem = refuse_inputs(args.out, items)
+    if problem:
+        out.discard()
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     if args.engine == "ray" or args.format == "parquet" or (not args.json and out.tmp is not None):
         from cases.resume import run_resumable  # journalled, resumable; the same rows in the same order
 
@@ -129,7 +145,8 @@ def run_scan(argv: list[str]) -> int:
                 writer.writerow(res.csv_row(codes))
             else:
                 fh.write(json.dumps({**res.csv_row(codes), "model": model.name, "model_version": model.version,
-                                     "sha256": res.sha256}) + "\n")
+                                     "sha256": res.sha256, "model_binding": model.binding_status},
+                                    allow_nan=False) + "\n")
             written += 1
             if bar:
                 bar.update(1)
@@ -139,7 +156,11 @@ def run_scan(argv: list[str]) -> int:
         print(f"\nerror: cannot write {display_path(args.out)}: {exc.strerror or exc}; nothing was written there "
               f"({written} of {len(items)} rows were ready)", file=sys.stderr)
         return 4
-    except BaseException:  # Ctrl+C or a bug: never leave half a file where the user asked for results
+    except KeyboardInterrupt:
+        out.discard()
+        print(f"\ninterrupted: nothing was written to {display_path(args.out)}", file=sys.stderr)
+        raise
+    except BaseException:  # a bug: never leave half a file where the user asked for results
         out.discard()
         raise
     finally:
@@ -161,7 +182,10 @@ class AtomicOutput:
     """`--out` written to a hidden temporary file beside it and renamed over it at the end.
 
     Creating the temporary file is the validation (a folder, a missing or read-only folder, a full disk
-    all fail here, before the scan); a write error later leaves the old file (if any) untouched.
+    all fail here, before the scan); a write error later leaves the old file (if any) untouched. An existing
+    `--out` is replaced only when it is a regular file that a previous scan wrote (`check_replaceable`):
+    the rename would otherwise replace whatever the name points at, an original image included, even a
+    read-only one (the folder's permission decides a rename, not the file's).
     """
 
     def __init__(self, path: Path) -> None:
@@ -171,15 +195,10 @@ class AtomicOutput:
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():
             raise OutputError(f"output folder {display_path(parent)} does not exist")
-        if path.exists() and not os.access(path, os.W_OK):
+        check_replaceable(path)
+        if path.exists() and not os.access(path, os.W_OK):  # a previous output the user made read-only: kept
             raise OutputError(f"--out {display_path(path)} exists and is read-only")
         self.tmp: Path | None = None
-        if path.exists() and not path.is_file():  # /dev/stdout, a pipe: written as it goes
-            try:
-                self.file = open(path, "w", newline="", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
-            except OSError as exc:
-                raise OutputError(f"cannot write {display_path(path)}: {exc.strerror or exc}") from exc
-            return
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
         except OSError as exc:
@@ -211,3 +230,62 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_CSV_LEAD = ["path", "status", "top_class", "priority"]  # inference.result.csv_columns: every scan CSV starts so
+_PARQUET_MAGIC = b"PAR1"
+
+
+def is_previous_output(head: bytes, tail: bytes) -> bool:
+    """Whether a file's first and last bytes are those of a scan output of ours: a CSV whose header is the
+    scan's (or the window's export's, which starts the same), `--json` lines, or a Parquet file with our
+    columns. Recognised by content, never by name: `a.jpg` holding a scan CSV is ours, `results.csv`
+    holding a spreadsheet is not."""
+    if head.startswith(_PARQUET_MAGIC):
+        return tail.endswith(_PARQUET_MAGIC) and all(c.encode() in tail for c in (*_CSV_LEAD, "message"))
+    first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if b"\n" not in head and len(head) >= 64 * 1024:
+        return False  # no line end in the first 64 KB: not a CSV header of ours
+    text = first.decode("utf-8", errors="replace").lstrip("\ufeff")
+    cols = text.split(",")
+    if cols[: len(_CSV_LEAD)] == _CSV_LEAD and "message" in cols:
+        return True
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and {"path", "status", "top_class", "priority", "model"} <= set(doc)
+
+
+def check_replaceable(path: Path) -> None:
+    """OutputError unless `path` is new, or an existing regular file that is empty or a previous output of
+    ours (`is_previous_output`). A FIFO, a device, a link to one, an image or any other file of the user's
+    is refused with the reason before anything is scanned (exit 2), and is left as it was."""
+    if not os.path.lexists(path):
+        return
+    try:
+        head, tail, size = read_named_ends(path, "--out")
+    except NamedFileError as exc:
+        raise OutputError(f"{exc}; --out must be a new file or a previous scan output") from exc
+    if size and not is_previous_output(head, tail):
+        raise OutputError(f"--out {display_path(path)} exists and is not a scan output of DermTriage (it could be "
+                          "an original image or another program's file): it is not replaced. Give a new file name, "
+                          "or remove it first")
+
+
+def refuse_inputs(out: Path, items: Sequence[ScanItem]) -> str:
+    """A reason to stop when `--out` is one of the images this scan reads (the same file by inode, so a
+    link or another spelling of the name counts), else "". Only possible for an existing `--out`."""
+    try:
+        st = os.stat(out)
+    except OSError:
+        return ""
+    for item in items:
+        try:
+            other = os.stat(item.path)
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return (f"--out {display_path(out)} is one of the images this scan reads ({display_path(item.path)}): "
+                    "it is not replaced. Write the results elsewhere")
+    return ""

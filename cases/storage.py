@@ -39,9 +39,18 @@ class InstanceLock:
     def __init__(self, folder: Path) -> None:
         self.path = Path(folder) / LOCK_NAME
         self._fh = None
+        self.problem = ""  # why the lock file itself cannot be used (acquire() False for that reason)
 
     def acquire(self) -> bool:
-        fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held open while the lock is held
+        """True when this process now holds the folder. False when another holds it, or when the lock file
+        cannot be opened for writing (`problem` says why; e.g. the user made it chmod 400): the window then
+        opens read-only instead of failing to start or changing the user's permissions back."""
+        try:
+            fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held open while the lock is held
+        except OSError as exc:
+            self.problem = (f"its lock file {self.path.name} cannot be opened for writing ({exc.strerror or exc}); "
+                            "restore its permissions (chmod 600) to edit")
+            return False
         try:
             if os.name == "nt":
                 import msvcrt
@@ -92,15 +101,33 @@ class Health:
     ok: bool
     problem: str = ""
     new: bool = False
+    unreadable: bool = False  # could not be opened at all (permissions, mount): not known to be damaged
 
 
-def _connect_ro(db: Path) -> sqlite3.Connection:
-    uri = db.absolute().as_uri() + "?mode=ro"
+def _connect_ro(db: Path, immutable: bool = False) -> sqlite3.Connection:
+    """Read-only. `immutable` where the folder cannot be written: a mode=ro reader of a WAL database must create
+    its -shm index beside it, and on a read-only mount that fails with "unable to open database file", which
+    used to be reported as a damaged database."""
+    uri = db.absolute().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
     return sqlite3.connect(uri, uri=True, timeout=10.0)
 
 
-def check_database(db: Path) -> Health:
-    """Look at the case database before opening it for real (read-only; changes nothing)."""
+def folder_read_only_reason(folder: Path) -> str:
+    """Why files cannot be created in `folder`, found without writing there ("" when they can): a read-only
+    mount (statvfs), or no write permission (the user's chmod, or another user's folder)."""
+    try:
+        if os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1):
+            return "the data folder is on a read-only file system"
+    except (OSError, AttributeError):
+        pass
+    if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
+        return "the data folder is not writable (its permissions)"
+    return ""
+
+
+def check_database(db: Path, immutable: bool = False) -> Health:
+    """Look at the case database before opening it for real (read-only; changes nothing). `immutable`: the
+    folder cannot be written (see `_connect_ro`)."""
     if not db.exists():
         return Health(True, new=True)
     try:
@@ -111,7 +138,7 @@ def check_database(db: Path) -> Health:
         return Health(False, "the case database is an empty file (0 bytes): its contents were lost (disk "
                              "error, sync tool or copy gone wrong)")
     try:
-        conn = _connect_ro(db)
+        conn = _connect_ro(db, immutable)
         try:
             rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -119,6 +146,10 @@ def check_database(db: Path) -> Health:
         finally:
             conn.close()
     except sqlite3.Error as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc).lower():
+            # cannot be opened is not damaged: say so, and let the caller open it read-only or report it
+            return Health(False, f"the case database cannot be opened ({exc}); it may be fine: check the data "
+                                 "folder's permissions and mount", unreadable=True)
         return Health(False, f"the case database is damaged or not a database ({exc})")
     if rows != ["ok"]:
         return Health(False, "the case database is damaged (PRAGMA quick_check: " + "; ".join(rows[:3]) + ")")
@@ -175,6 +206,18 @@ def backup_now(db: Path, keep: int = KEEP_BACKUPS, stamp: str | None = None, for
     for old in list_backups(db)[keep:]:
         old.unlink(missing_ok=True)
     return target
+
+
+def backup_after_work(db: Path, since_changes: int | None = None, changes: int | None = None) -> Path | None:
+    """Today's backup replaced by the database as it is now, after work (a scan finished, the window closed):
+    the first start of a day used to take the day's only backup, of a queue still empty, so restoring it
+    returned an empty queue. Skipped when `changes` (sqlite's total_changes) equals `since_changes`."""
+    if since_changes is not None and changes == since_changes:
+        return None
+    try:
+        return backup_now(db, force=True)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"the backup could not be written: {exc}") from exc
 
 
 def refresh_backups(db: Path) -> Path | None:
@@ -251,9 +294,10 @@ class LockedError(StoreError):
 class DamagedError(StoreError):
     """The database failed its health check; the caller offers restore / start fresh."""
 
-    def __init__(self, db: Path, health: Health) -> None:
+    def __init__(self, db: Path, health: Health, read_only: str = "") -> None:
         super().__init__(health.problem)
         self.db, self.health = db, health
+        self.read_only = read_only  # why restore / start fresh cannot work here ("" when they can)
 
 
 def open_store(folder: Path, allow_read_only_second: bool = False, lock: InstanceLock | None = None) -> Opened:
@@ -263,24 +307,31 @@ def open_store(folder: Path, allow_read_only_second: bool = False, lock: Instanc
     DamagedError (offer restore_backup / start_fresh, then call again), or StoreError.
     """
     db = folder / DB_NAME
-    read_only = ""
-    if not folder_writable(folder):
-        read_only = "the data folder is read-only"
-    elif lock is None or not lock.held:
+    read_only = folder_read_only_reason(folder) or ("" if folder_writable(folder) else "the data folder is read-only")
+    immutable = bool(read_only)  # nothing can write a folder we cannot write: read the file as it is
+    if not read_only and db.exists() and not os.access(db, os.W_OK):
+        read_only = "the case database file is read-only (its permissions)"
+    if not read_only and (lock is None or not lock.held):
         lock = lock or InstanceLock(folder)
         if not lock.acquire():
-            if not allow_read_only_second:
+            if lock.problem:  # a lock file we cannot open: we cannot keep others out, so we do not write
+                read_only = lock.problem
+            elif not allow_read_only_second:
                 raise LockedError(lock.holder())
-            read_only = f"open in another window: {lock.holder()}"
+            else:
+                read_only = f"open in another window: {lock.holder()}"
             lock = None
-    health = check_database(db)
+    health = check_database(db, immutable=immutable)
     if not health.ok:
-        raise DamagedError(db, health)
+        raise DamagedError(db, health, read_only)
     if read_only and health.new:
         if lock is not None:
             lock.release()
         raise StoreError(f"there is no case database in {folder} yet, and {read_only}")
-    store = Store(db, read_only=read_only)
+    if immutable and Path(f"{db}-wal").is_file() and Path(f"{db}-wal").stat().st_size > 0:
+        read_only += ("; the last changes (in the -wal journal) cannot be merged in a read-only folder and are "
+                      "not shown")
+    store = Store(db, read_only=read_only, immutable=immutable)
     store.lock = lock  # released by store.close()
     opened = Opened(store, lock, read_only)
     if not read_only:
@@ -288,5 +339,8 @@ def open_store(folder: Path, allow_read_only_second: bool = False, lock: Instanc
             opened.backup = backup_now(db)
         except (OSError, sqlite3.Error) as exc:
             opened.warnings.append(f"the daily backup could not be written: {exc}")
+        at_open = store.conn.total_changes
+        store.on_close.append(lambda: backup_after_work(db, at_open, store.conn.total_changes))
     opened.warnings += [f"audit log: {p}" for p in store.verify_audit()]
     return opened
+

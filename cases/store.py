@@ -12,7 +12,7 @@ from __future__ import annotations
 import getpass
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,9 +57,9 @@ def describe_write_error(exc: BaseException) -> str:
     text = str(exc)
     low = text.lower()
     if "full" in low:
-        return "the disk is full: free some space, then edit again"
+        return "the disk is full: free some space, then try again"
     if "readonly" in low or "read-only" in low:
-        return "the data folder is read-only: nothing can be saved"
+        return "the case database or its folder is read-only: nothing can be saved"
     if "locked" in low or "busy" in low:
         return "the database is busy (another DermTriage window is writing): try again"
     if "disk i/o" in low:
@@ -86,13 +86,16 @@ def data_dir() -> Path:
 
 
 def private(path: Path, mode: int) -> None:
-    """Case data is patient data: the data folder 0700, database files 0600 (only when we own them)."""
+    """Case data is patient data: the data folder at most 0700, database files at most 0600 (only when we own
+    them). Only ever removes permission bits: a user who made the folder 0500 or the database 0400 (to keep
+    it from being changed) keeps that, and the store opens read-only instead of reverting their chmod."""
     if os.name != "posix":
         return
     try:
         st = path.stat()
-        if st.st_uid == os.getuid() and (st.st_mode & 0o777) != mode:
-            os.chmod(path, mode)
+        current = st.st_mode & 0o777
+        if st.st_uid == os.getuid() and current & ~mode:
+            os.chmod(path, current & mode)
     except OSError:
         pass
 
@@ -111,16 +114,19 @@ def current_user() -> str:
 class Store(OutcomesMixin):
     """One connection to the case database; open one per thread."""
 
-    def __init__(self, path: str | Path | None = None, read_only: str = "") -> None:
+    def __init__(self, path: str | Path | None = None, read_only: str = "", immutable: bool = False) -> None:
         """`read_only`: why this connection must not write ("" for a normal one). A read-only store opens
-        the file with mode=ro and answers every write with StoreWriteError naming that reason."""
+        the file with mode=ro and answers every write with StoreWriteError naming that reason. `immutable`:
+        the folder itself cannot be written (a read-only mount, chmod 500), so SQLite cannot create the WAL
+        index (-shm) a mode=ro reader of a WAL database needs; the file is then read as immutable."""
         self.path = Path(path) if path else data_dir() / DB_NAME
         self.user = current_user()
         self.read_only = read_only
         self.lock: _Releasable | None = None  # the data folder's instance lock (cases.storage), released on close
+        self.on_close: list[Callable[[], None]] = []  # run by close() before the connection goes
         try:
             if read_only:
-                uri = self.path.absolute().as_uri() + "?mode=ro"
+                uri = self.path.absolute().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
                 self.conn = sqlite3.connect(uri, uri=True, timeout=10.0, isolation_level=None)
             else:
                 self.conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
@@ -187,6 +193,14 @@ class Store(OutcomesMixin):
             raise StoreWriteError(describe_write_error(exc)) from exc
 
     def close(self) -> None:
+        """Runs the `on_close` hooks (cases.storage: the backup after the session's work) while the database
+        is still open and locked, then closes it and releases the data folder's lock."""
+        hooks, self.on_close = self.on_close, []
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:  # noqa: BLE001 - a failed backup must not stop the window from closing
+                pass
         self.conn.close()
         if self.lock is not None:
             lock, self.lock = self.lock, None

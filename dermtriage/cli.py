@@ -29,6 +29,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit status of the command; Ctrl+C ends with status 130 and the command's own message, no traceback
+    (the scan has already said what it kept and how to resume)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(args)
+    except KeyboardInterrupt:
+        if not (args and args[0] == "scan"):  # the scan says itself what it kept
+            print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "scan":
         from cases.scan import run_scan
@@ -41,9 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     # Unknown options (Qt's own, e.g. -platform offscreen) are left to QApplication.
     args, qt_args = build_parser().parse_known_args(argv)
     if args.selftest:
+        from cases.scan import store_path_without_creating
+        from cases.store_state import store_state
         from inference.selftest import run_selftest
 
-        return run_selftest()
+        code = run_selftest()
+        folder = store_path_without_creating().parent  # said, never created or changed
+        print(f"case store {folder}: {store_state(folder) if folder.is_dir() else 'none: not created yet'}")
+        return code
     from gui.app import run_app
 
     return run_app(qt_args, paths=args.paths)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
-from cases.export_csv import export_csv
+from cases.export_csv import export_csv, export_target_problem
 from cases.job import ScanItem
 from cases.records import CaseRecord
 from cases.store import Store
@@ -27,6 +27,7 @@ from gui.queue_panel import QueuePanel
 from gui.report import clinic_lines, export_pdf
 from inference.card import ModelCard, card_path_for
 from inference.errors import ModelError
+from inference.shipped import result_notice
 
 
 class CaseCommands(QObject):
@@ -40,6 +41,11 @@ class CaseCommands(QObject):
         super().__init__(window)
         self.window, self.queue, self.model, self.store = window, queue, model, store
         self.card, self.reanalyse = card, reanalyse
+
+    def current_model(self) -> object | None:
+        """The window's loaded Model (None when unusable): it says whether a custom model's results were
+        made by a bound or an unbound card (inference.shipped.result_binding)."""
+        return getattr(getattr(self.window, "state", None), "model", None)
 
     def _status(self, text: str, ms: int) -> None:
         self.window.statusBar().showMessage(text, ms)
@@ -141,6 +147,14 @@ class CaseCommands(QObject):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(rec.path).parent)))
 
     # ---- exports -----------------------------------------------------------------------------------
+    def _export_allowed(self, path: str) -> bool:
+        """The one guard for files the user names (cases.export_csv.export_target_problem), said in a box."""
+        problem = export_target_problem(path, (r.path for r in self.model.records()))
+        if problem:
+            QMessageBox.warning(self.window, "Export refused", problem)
+            self._status(f"Export refused: {problem}", 10000)
+        return not problem
+
     def _save_path(self, title: str, name: str, filt: str) -> str:
         """Always starts in Documents (created, or home): never in the originals' folder."""
         path, _ = QFileDialog.getSaveFileName(self.window, title, str(documents_dir() / name), filt)
@@ -156,9 +170,11 @@ class CaseCommands(QObject):
         if not path:
             return 0
         recs = [r for r in (self.model.record(i) for i in ids) if r is not None]
+        if not self._export_allowed(path):
+            return 0
         card = self.card()
         try:
-            n = export_csv(recs, path, card.codes if card else None, self.store.outcomes())
+            n = export_csv(recs, path, card.codes if card else None, self.store.outcomes(), self.current_model())
         except OSError as exc:
             QMessageBox.warning(self.window, "Export failed", f"The CSV could not be written:\n{exc}")
             return 0
@@ -190,10 +206,13 @@ class CaseCommands(QObject):
         path = path or self._save_path("Case report", default, "PDF files (*.pdf)")
         if not path:
             return False
+        if not self._export_allowed(path):
+            return False
         card = self.card()
         try:
             export_pdf(rec, path, {c.code: c.name for c in card.classes} if card else {}, self._training_data(rec),
-                       self.store.outcomes().get(rec.id), clinic_lines(self.store, rec))
+                       self.store.outcomes().get(rec.id), clinic_lines(self.store, rec),
+                       result_notice(rec.result.model_name, rec.result.model_version, self.current_model()))
         except OSError as exc:
             QMessageBox.warning(self.window, "Export failed", html.escape(str(exc)))
             return False

@@ -17,8 +17,9 @@ from PySide6.QtGui import QImage, QImageReader
 
 from inference.errors import ImageError
 from inference.files import read_bytes
+from inference.image import decode_plan
 
-QImageReader.setAllocationLimit(1024)  # MB; the inference decoder has its own (stricter) pixel limit
+QImageReader.setAllocationLimit(1024)  # MB; a backstop: inference.image.decode_plan's budget is checked first
 THUMB_SIZE = QSize(56, 42)
 
 
@@ -32,6 +33,8 @@ def load_scaled(path: str, bound: QSize | None = None) -> tuple[QImage, str]:
     """
     try:
         data = read_bytes(path)
+        # The scanner's pixel budget first (header only): an image it refuses is not decoded here either.
+        decode_plan(data, None if bound is None else (bound.height(), bound.width()), min_ratio=1.0)
     except ImageError as exc:
         return QImage(), str(exc)
     buf = QBuffer()

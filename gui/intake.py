@@ -14,14 +14,16 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from cases.job import ScanItem, ScanSummary
+from cases.recent import RECENT_MAX, RecentFolders
 from cases.samples import Sample, attribution_text, sample_items
+from cases.storage import backup_after_work
+from cases.store import StoreError
 from gui.scan_controller import ScanController
 from gui.settings import AppSettings
 from gui.widgets import ScanProgress
 from inference.image import IMAGE_SUFFIXES
 from inference.session import Model
 
-RECENT_MAX = 8
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 
 
@@ -40,6 +42,7 @@ class Intake(QObject):
                  samples: list[Sample]) -> None:
         super().__init__(window)
         self.window, self.controller, self.settings = window, controller, settings
+        self._migrated = False
         self.progress, self.cancel_action, self.model, self.samples = progress, cancel_action, model, samples
         controller.started.connect(self._started)
         controller.listed.connect(self._listed)
@@ -64,8 +67,29 @@ class Intake(QObject):
             self.remember(list(sources))
         return self.controller.start(sources or [], items or [])
 
+    @property
+    def recent(self) -> RecentFolders:
+        """Recent folders and the last folder, in the private data folder (cases/recent.py), read afresh each
+        time (a purge clears the file); moved there once from the per-user settings, which a purge does not
+        reach."""
+        store = getattr(self.window, "store", None)
+        rec = RecentFolders(store.path.parent if store is not None else Path("."))
+        if not self._migrated:
+            self._migrated = True
+            qs = self.settings.qs
+            old = qs.value(AppSettings.RECENT, [])
+            old_list = [old] if isinstance(old, str) else [str(v) for v in (old or []) if v]
+            old_last = str(qs.value(AppSettings.LAST_DIR, "") or "")
+            if old_list or old_last:
+                rec.last_dir = rec.last_dir or old_last
+                rec.recent = (rec.recent + [f for f in old_list if f not in rec.recent])[:RECENT_MAX]
+                if rec.save():  # only once they are safe in the data folder (a read-only one keeps them)
+                    qs.remove(AppSettings.RECENT)
+                    qs.remove(AppSettings.LAST_DIR)
+        return rec
+
     def _start_dir(self) -> str:
-        d = str(self.settings.qs.value(AppSettings.LAST_DIR, ""))
+        d = self.recent.last_dir
         if d and Path(d).is_dir():
             return d
         return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
@@ -73,7 +97,7 @@ class Intake(QObject):
     def open_images(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self.window, "Open images", self._start_dir(), IMAGE_FILTER)
         if files:
-            self.settings.qs.setValue(AppSettings.LAST_DIR, str(Path(files[0]).parent))
+            self.recent.set_last_dir(str(Path(files[0]).parent))
             self.start_scan(files)
 
     def scan_folder(self, folder: str | Path | None = None) -> bool:
@@ -83,25 +107,16 @@ class Intake(QObject):
             folder = QFileDialog.getExistingDirectory(self.window, "Scan folder (sub-folders too)", self._start_dir())
         if not folder:
             return False
-        self.settings.qs.setValue(AppSettings.LAST_DIR, str(folder))
+        self.recent.set_last_dir(folder)
         return self.start_scan([folder])
 
     # ---- recent folders (File > Recent folders) ----------------------------------------------------
     def recent_folders(self) -> list[str]:
-        value = self.settings.qs.value(AppSettings.RECENT, [])
-        items = [value] if isinstance(value, str) else list(value or [])
-        return [str(v) for v in items if v]
+        return list(self.recent.recent)
 
     def remember(self, sources: list[str | Path]) -> None:
         """Folders scanned (and the folders of files opened) go to the top of the recent list."""
-        recent = self.recent_folders()
-        for src in sources:
-            p = Path(src)
-            folder = str(p if p.is_dir() else p.parent)
-            if folder in recent:
-                recent.remove(folder)
-            recent.insert(0, folder)
-        self.settings.qs.setValue(AppSettings.RECENT, recent[:RECENT_MAX])
+        self.recent.remember([str(Path(s) if Path(s).is_dir() else Path(s).parent) for s in sources])
 
     def open_samples(self) -> None:
         model = self.model()
@@ -128,6 +143,12 @@ class Intake(QObject):
         if summary.fatal:
             QMessageBox.critical(self.window, "Scan stopped", f"The scan stopped on an error:\n{summary.fatal}")
             return
+        store = getattr(self.window, "store", None)
+        if store is not None and not store.read_only and (summary.added or summary.updated):
+            try:  # a backup after the work, not only the day's first (empty) one
+                backup_after_work(store.path)
+            except StoreError as exc:
+                self._status(f"After the scan: {exc}", 15000)
         parts = [f"{summary.processed} of {summary.total} analysed"]
         if summary.processed:
             parts.append(f"{summary.ok} ok, {summary.rejected} cannot assess, {summary.error} errors")

@@ -186,6 +186,8 @@ class MainWindow(QMainWindow):
         self.act.cancel.setEnabled(self.controller.busy)
         if st.model is None:
             self.banner.show_error(st.name, st.error)
+        elif st.model.custom_model_notice:  # issue 23: a custom model runs only with a persistent banner
+            self.banner.show_custom_model(st.model.custom_model_notice)
         else:
             self.banner.hide()
         self._update_status()

@@ -20,6 +20,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFil
 from PySide6.QtGui import QColor, QPixmap, QStandardItem, QStandardItemModel
 
 from cases.policy import TriagePolicy, triage_key, triage_state
+from cases.recent import RecentFolders
 from cases.records import CaseRecord
 from cases.storage import refresh_backups
 from cases.store import Store, StoreError
@@ -335,6 +336,7 @@ class QueueModel(QStandardItemModel):
             refresh_backups(self.store.path)
         except StoreError as exc:
             self.writeFailed.emit(0, "backup refresh after the purge", str(exc))
+        RecentFolders(self.store.path.parent).clear()  # folder names are patient names: they go too
         self.reset([r for r in self._records.values() if r.id not in ids])
         return True
 

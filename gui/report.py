@@ -71,11 +71,12 @@ def _clinic_html(lines: list[str]) -> str:
 
 def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, has_heatmap: bool = False,
                 training_data: str = "", outcome: tuple[str, str, str, str] | None = None,
-                clinic: list[str] | None = None) -> str:
+                clinic: list[str] | None = None, model_notice: str = "") -> str:
     """The report as HTML for QTextDocument (kept simple: QTextDocument supports a subset of CSS).
     `training_data`: the model card's, of the model that produced this result ("" when its card is not at
     hand: the report then says it is unknown rather than naming another model's data). `outcome`: the
-    case's confirmed outcome; `clinic`: `clinic_lines` (the section is left out when empty)."""
+    case's confirmed outcome; `clinic`: `clinic_lines` (the section is left out when empty); `model_notice`
+    (inference.shipped.result_notice) says when a custom model made the result."""
     e = html.escape
     res = rec.result
     state = triage_state(res)
@@ -131,6 +132,7 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
     <p style='border: 1px solid #c62828; padding: 6px'><b>{e(DISCLAIMER)}</b></p>
     {image}
     <h3>Priority: {e(state.headline)}</h3><p>{e(rule or '')}</p>
+    {f"<p style='border: 1px solid #e65100; padding: 6px'><b>{e(model_notice)}</b></p>" if model_notice else ""}
     {probs}
     <h3>Clinician's note</h3><p>{note}</p>
     {_outcome_html(outcome, class_names)}
@@ -144,8 +146,10 @@ def report_html(rec: CaseRecord, class_names: dict[str, str], has_image: bool, h
 
 
 def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str], training_data: str = "",
-               outcome: tuple[str, str, str, str] | None = None, clinic: list[str] | None = None) -> None:
-    """One case on A4: image (and its heat map), probabilities, priority and rule, note, model version."""
+               outcome: tuple[str, str, str, str] | None = None, clinic: list[str] | None = None,
+               model_notice: str = "") -> None:
+    """One case on A4: image (and its heat map), probabilities, priority and rule, note, model version;
+    `model_notice` (inference.shipped.result_notice) says when a custom model made the result."""
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
@@ -161,7 +165,7 @@ def export_pdf(rec: CaseRecord, path: str | Path, class_names: dict[str, str], t
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:case-heatmap"),
                         with_heatmap(img, rec.result.attention))
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("dermtriage:heatmap-legend"), legend_image())
-    doc.setHtml(report_html(rec, class_names, not img.isNull(), heat, training_data, outcome, clinic))
+    doc.setHtml(report_html(rec, class_names, not img.isNull(), heat, training_data, outcome, clinic, model_notice))
     _print_with_header(doc, writer, f"DermTriage case report · Case ID: {rec.patient_id or UNASSIGNED} · "
                                     f"{rec.file_name}")
     if not Path(path).is_file() or Path(path).stat().st_size == 0:

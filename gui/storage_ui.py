@@ -21,9 +21,7 @@ def install(window: MainWindow) -> None:
     window.controller.read_only = window.store.read_only  # Intake refuses scans in a read-only window
     if window.store.read_only:
         apply_read_only(window, window.store.read_only)
-    model = getattr(window.state, "model", None)
-    if model is not None and getattr(model, "binding_warning", ""):  # accepted, but said (inference/binding.py)
-        window.statusBar().showMessage(f"Warning: {model.binding_warning}", 30000)
+    # A custom model (bound or not) is said by the window's persistent banner (MainWindow._apply_model_state).
 
 
 def write_failed(window: MainWindow, case_id: int, what: str, message: str) -> None:

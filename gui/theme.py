@@ -71,6 +71,9 @@ def stylesheet(dark: bool) -> str:
     QFrame#errorBanner {{ background: {"#4a1f1f" if dark else "#fdecea"}; border: 1px solid #c62828;
                           border-radius: 4px; }}
     QFrame#errorBanner QLabel {{ color: {"#ffd7d3" if dark else "#7f1d1d"}; }}
+    QFrame#customModelBanner {{ background: {"#4a3510" if dark else "#fff4e5"}; border: 1px solid #e65100;
+                               border-radius: 4px; }}
+    QFrame#customModelBanner QLabel {{ color: {"#ffe0b2" if dark else "#7a3200"}; }}
     QLabel#counts, QToolButton#counts {{ color: {muted}; }}
     QTableView {{ gridline-color: {border}; }}
     QHeaderView::section {{ padding: 4px 6px; }}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
@@ -128,7 +130,24 @@ class ErrorBanner(QFrame):
         lay.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
+    def _restyle(self, name: str) -> None:
+        """The theme styles the banner by object name (red: unusable model; amber: custom model)."""
+        if self.objectName() != name:
+            self.setObjectName(name)
+            for w in (self, *self.findChildren(QWidget)):
+                w.style().unpolish(w)
+                w.style().polish(w)
+
+    def show_custom_model(self, notice: str) -> None:
+        """A custom model runs (inference/shipped.py): said for as long as it is loaded, not in a status
+        message the next scan replaces."""
+        self._restyle("customModelBanner")
+        self.text.setText(f"<b>{html.escape(notice)}</b><br>Every export says so (the CSV's model_binding "
+                          "column, a line in the PDF). Choose a shipped model in Settings to use a validated one.")
+        self.show()
+
     def show_error(self, model_name: str, error: str) -> None:
+        self._restyle("errorBanner")
         self.text.setText(
             f"<b>The model “{model_name}” could not be loaded, so no images can be analysed.</b>"
             f"<br>{error}<br>Cases already in the queue can still be reviewed and exported. "

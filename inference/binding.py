@@ -37,8 +37,19 @@ BINDING_KEY = "dermtriage.binding"
 BINDING_FORMAT = 1
 PROBE_SEED = 20261129
 # float kernels differ in the last bits between CPUs; changed weights move logits by whole units.
+# Issue 23 decided on the tolerance with measurements: the float models' probes (triage_cnn, paper_cnn,
+# effnet_lite0) match their recorded logits within 8.1e-7 on an AMD EPYC (1 or 2 threads, graph
+# optimisations on or off; 5e-7 of that is the 6-decimal rounding of the record) and within 1e-5 on the
+# AVX-512 VNNI machine of issue 12. So for a *custom* float model, whose probe is the only check of its
+# weights beyond a sha256 any editor can update, the tolerance is PROBE_ATOL_CUSTOM (100x the worst measured
+# difference): a weight edit that moves any probe logit by more than 1e-3 is refused. A *shipped* model is
+# pinned byte for byte by the table in inference/shipped.py, so its probe only guards against a runtime that
+# miscomputes and keeps the looser PROBE_ATOL / PROBE_RTOL: a false refusal on a CPU nobody measured would
+# stop the app for nothing. No tolerance catches every edit: flipping the lowest mantissa bit of one weight
+# moves the logits by ~1e-7, below any difference between CPUs; for shipped models the table catches it.
 PROBE_ATOL = 0.05
 PROBE_RTOL = 0.02
+PROBE_ATOL_CUSTOM = 1e-3
 # A quantized (int8 QDQ) graph is not reproducible across CPUs at that tolerance: a last-bit difference in a
 # float accumulation flips a QuantizeLinear rounding, and the steps add up through the layers. Measured:
 # paper_cnn_int8's probe logits moved by up to 1.36 (6.9 from lowest to highest; the top class changed) on
@@ -74,7 +85,7 @@ def is_quantized(raw_card: Mapping[str, Any]) -> bool:
 
 
 def canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
 
 def card_digest(raw_card: Mapping[str, Any]) -> str:
@@ -116,10 +127,13 @@ def _differences(card: Mapping[str, Any], bound: Mapping[str, Any]) -> list[str]
 
 
 def verify_binding(raw_card: Mapping[str, Any], metadata: Mapping[str, str], file_label: str,
-                   run_probe: Callable[[np.ndarray], np.ndarray], input_hw: tuple[int, int]) -> str:
+                   run_probe: Callable[[np.ndarray], np.ndarray], input_hw: tuple[int, int],
+                   pinned: bool = True) -> str:
     """Raise ModelTamperedError when the card and the ONNX file do not belong together.
 
-    Returns "" for a bound, matching model, or a warning for an unbound pair (accepted).
+    `pinned`: the weights are already pinned by the shipped table (loose float tolerance); False for a custom
+    model, whose float probe must match within PROBE_ATOL_CUSTOM. Returns "" for a bound, matching model, or
+    a warning for an unbound pair (accepted).
     """
     text = metadata.get(BINDING_KEY)
     expected = str((raw_card.get("onnx") or {}).get("binding_sha256") or "")
@@ -149,7 +163,7 @@ def verify_binding(raw_card: Mapping[str, Any], metadata: Mapping[str, str], fil
             f"the model card does not match the weights of {file_label} ({'; '.join(diff)} changed since the card "
             "was bound): the card was edited or belongs to another model. Reinstall the model.")
     got = np.asarray(run_probe(probe_input(*input_hw)), dtype=np.float64).ravel()
-    atol, rtol = PROBE_ATOL, PROBE_RTOL
+    atol, rtol = (PROBE_ATOL, PROBE_RTOL) if pinned else (PROBE_ATOL_CUSTOM, 0.0)
     if is_quantized(raw_card):
         atol, rtol = max(atol, QUANTIZED_PROBE_SPREAD * float(np.ptp(probe))), 0.0
     if got.shape != probe.shape or not np.allclose(got, probe, atol=atol, rtol=rtol):

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inference import strict_json
 from inference.card_schema import CardFile, ClassInfo, validate_card
-from inference.errors import CardError, ModelMissingError
+from inference.errors import CardError, ModelMissingError, NamedFileError
+from inference.files import read_named_file
 from inference.preprocess import PreprocessSpec
 from inference.referral import Thresholds
 from inference.resources import models_dir
@@ -49,11 +51,15 @@ class ModelCard:
     @classmethod
     def load(cls, path: str | Path) -> ModelCard:
         path = Path(path)
-        if not path.is_file():
-            raise ModelMissingError(f"model card not found: {path}")
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        try:  # the guarded reader: a FIFO or a device named as a card is refused with its kind, never opened
+            data = read_named_file(path, "model card")
+        except NamedFileError as exc:
+            if exc.missing:
+                raise ModelMissingError(f"model card not found: {path}") from exc
+            raise CardError(str(exc)) from exc
+        try:  # NaN / Infinity in an older card read as null ("not measured"); cards are written strictly
+            raw = strict_json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise CardError(f"model card {path.name} is not readable JSON: {exc}") from exc
         doc = validate_card(raw, f"model card {path.name}")
         return cls(

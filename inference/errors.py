@@ -27,3 +27,12 @@ class CardError(ModelError):
 
 class ImageError(DermTriageError):
     """One image could not be read or decoded; the batch goes on."""
+
+
+class NamedFileError(DermTriageError):
+    """A file the user named (`--policy`, `--model`, an existing `--out`, an import) is refused: not a regular
+    file, too large, unreadable or not what it claims to be. `missing` is True when it does not exist."""
+
+    def __init__(self, message: str, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing

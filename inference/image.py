@@ -321,14 +321,12 @@ def _decode_turbo(data: bytes, w: int, h: int, reduced: int) -> np.ndarray | Non
     return rgb if orientation == 1 else np.ascontiguousarray(apply_orientation(rgb, orientation))
 
 
-def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_ratio: float = 4.0,
-                 started: float | None = None, opencv_only: bool = False) -> DecodedImage:
-    """Bytes -> 8-bit RGB. With `target_hw`, large JPEGs are decoded at reduced size (much faster).
-
-    `started` (a perf_counter value) lets decode_file count the file read in decode_ms. `opencv_only`
-    decodes JPEGs with cv2.imdecode as before simplejpeg (benchmarks; the pixels are the same).
-    """
-    t0 = time.perf_counter() if started is None else started
+def decode_plan(data: bytes, target_hw: tuple[int, int] | None = None, min_ratio: float = 4.0
+                ) -> tuple[str, int, int, int]:
+    """(format, width, height, JPEG reduction) of an image that may be decoded, read from its header alone;
+    ImageError for an unknown format, a damaged header, or an image over the pixel budget (MAX_SIDE,
+    MAX_PIXELS, MAX_DECODE_BYTES). The scanner and the window's viewer and thumbnails (gui/image_loader.py)
+    both ask here first, so the window never decodes what the scanner refuses."""
     fmt = sniff_format(data[:32])
     if fmt is None:
         raise ImageError(_describe_unknown(data[:512]))
@@ -340,7 +338,6 @@ def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_rati
         raise ImageError(f"{fmt.upper()} header gives an impossible size {w}x{h}")
     if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
         raise ImageError(f"image too large to decode safely ({w}x{h} pixels; limit {MAX_PIXELS / 1e6:.0f} MP)")
-    buf = np.frombuffer(data, dtype=np.uint8)
     reduced = reduction_for(w, h, target_hw, min_ratio) if fmt == "jpeg" else 1
     channels, sample_bytes = sample_layout(data, fmt)
     cost = decode_cost(w, h, channels, sample_bytes, reduced)
@@ -348,6 +345,19 @@ def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_rati
         depth = f"{8 * sample_bytes}-bit, {channels} channel{'s' if channels > 1 else ''}"
         raise ImageError(f"image too large to decode safely ({w}x{h} pixels, {depth}: {cost / 1e6:.0f} MB "
                          f"to decode; limit {MAX_DECODE_BYTES / 1e6:.0f} MB)")
+    return fmt, w, h, reduced
+
+
+def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_ratio: float = 4.0,
+                 started: float | None = None, opencv_only: bool = False) -> DecodedImage:
+    """Bytes -> 8-bit RGB. With `target_hw`, large JPEGs are decoded at reduced size (much faster).
+
+    `started` (a perf_counter value) lets decode_file count the file read in decode_ms. `opencv_only`
+    decodes JPEGs with cv2.imdecode as before simplejpeg (benchmarks; the pixels are the same).
+    """
+    t0 = time.perf_counter() if started is None else started
+    fmt, w, h, reduced = decode_plan(data, target_hw, min_ratio)
+    buf = np.frombuffer(data, dtype=np.uint8)
     rgb = _decode_turbo(data, w, h, reduced) if fmt == "jpeg" and not opencv_only else None
     if rgb is not None:
         return DecodedImage(rgb=rgb, format=fmt, width=w, height=h, reduced=reduced,

@@ -17,6 +17,7 @@ from inference.quality import QualityGate
 from inference.resources import samples_dir
 from inference.runner import BatchRunner
 from inference.session import Model
+from inference.versions import runtime_line
 
 
 def run_selftest() -> int:
@@ -52,4 +53,5 @@ def run_selftest() -> int:
         return 1
     print(f"SELFTEST OK: {len(samples)} samples x {len(names)} models; " + "; ".join(lines)
           + f"; total {time.perf_counter() - t0:.2f}s")
+    print(f"runtime: {runtime_line()}")
     return 0

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference.binding import verify_binding
+from inference.binding import BINDING_KEY, binding_digest, verify_binding
 from inference.card import ModelCard, card_path_for
-from inference.errors import ModelError, ModelMissingError, ModelShapeError, ModelTamperedError
+from inference.errors import ModelError, ModelMissingError, ModelShapeError, ModelTamperedError, NamedFileError
+from inference.files import read_named_file
+from inference.shipped import CUSTOM_BOUND, CUSTOM_UNBOUND, SHIPPED, check_shipped
 
 if hasattr(ort, "disable_telemetry_events"):  # belt and braces beside ORT_DISABLE_TELEMETRY (inference/__init__)
     ort.disable_telemetry_events()
@@ -23,6 +25,7 @@ if hasattr(ort, "disable_telemetry_events"):  # belt and braces beside ORT_DISAB
 # Fastest on the 2-core reference laptop for batch-1 latency of the paper CNN (benchmarks/bench_inference.py).
 DEFAULT_THREADS = 1
 ATTENTION_OUTPUT = "cam"  # optional graph output: class activation maps, N x classes x h x w
+MAX_MODEL_BYTES = 512 * 1024 * 1024  # the shipped models are 0.7-14 MB; a ResNet-50 benchmark export is ~100 MB
 
 
 def sha256_file(path: Path) -> str:
@@ -43,9 +46,14 @@ class Model:
     def __init__(self, card: ModelCard, threads: int = DEFAULT_THREADS) -> None:
         self.card = card
         self.threads = max(1, int(threads))
-        if not card.onnx_path.is_file():
-            raise ModelMissingError(f"model file not found: {card.onnx_path}")
-        digest = sha256_file(card.onnx_path)
+        try:  # the guarded reader: a FIFO or device named as the weights is refused, never opened blocking
+            data = read_named_file(card.onnx_path, "model file", max_bytes=MAX_MODEL_BYTES)
+        except NamedFileError as exc:
+            if exc.missing:
+                raise ModelMissingError(f"model file not found: {card.onnx_path}") from exc
+            raise ModelError(str(exc)) from exc
+        # The session is built from these very bytes: what was hashed is what runs (no second read by path).
+        digest = hashlib.sha256(data).hexdigest()
         if digest != card.onnx_sha256:
             raise ModelTamperedError(
                 f"{card.onnx_path.name}: sha256 {digest[:12]}... does not match its card "
@@ -58,25 +66,44 @@ class Model:
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(card.onnx_path), sess_options=opts,
-                                                providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"{card.onnx_path.name} cannot be loaded by ONNX Runtime: {exc}") from exc
-        self._check_graph()
-        self.binding_warning = self._check_binding()
-
-    def _check_binding(self) -> str:
-        """The card bound to the weights (inference/binding.py): refused on a mismatch, a warning if unbound."""
+        del data
         try:
-            metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+            self._metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         except Exception:  # noqa: BLE001 - a graph without metadata is simply unbound
-            metadata = {}
+            self._metadata = {}
+        # A model claiming a shipped name must be that model, byte for byte (inference/shipped.py).
+        bound_text = self._metadata.get(BINDING_KEY)
+        shipped = check_shipped(card.name, card.version, card.card_path, digest,
+                                str((card.raw.get("onnx") or {}).get("binding_sha256") or ""),
+                                binding_digest(bound_text) if bound_text is not None else "")
+        self._check_graph()
+        self.binding_warning = self._check_binding(pinned=shipped)
+        # What every output made with this model says it is: shipped, or a custom model (bound or not).
+        self.binding_status = SHIPPED if shipped else (CUSTOM_UNBOUND if self.binding_warning else CUSTOM_BOUND)
+
+    @property
+    def custom_model_notice(self) -> str:
+        """"" for a shipped model; else the sentence the window's banner and the PDF show."""
+        if self.binding_status == SHIPPED:
+            return ""
+        if self.binding_status == CUSTOM_BOUND:
+            return (f"Custom model {self.name} {self.version}: not one this DermTriage ships (its card is bound "
+                    "to its weights, but its validation is not the app's).")
+        return (f"Custom model {self.name} {self.version}, NOT bound to its card: nothing checks that its class "
+                "order and settings match its weights. Results may be wrong.")
+
+    def _check_binding(self, pinned: bool) -> str:
+        """The card bound to the weights (inference/binding.py): refused on a mismatch, a warning if unbound."""
+        metadata = self._metadata
 
         def probe(x: np.ndarray) -> np.ndarray:
             return self.session.run([self.card.output_name], {self.card.input_name: x})[0]
 
         return verify_binding(self.card.raw, metadata, self.card.onnx_path.name, probe,
-                              (self.card.spec.height, self.card.spec.width))
+                              (self.card.spec.height, self.card.spec.width), pinned=pinned)
 
     @classmethod
     def load(cls, name_or_path: str | Path | None = None, threads: int = DEFAULT_THREADS,

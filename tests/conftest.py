@@ -20,6 +20,8 @@ HAM = DATA / "ham10000"
 FULLSIZE = DATA / "ham10000_fullsize" / "images"
 MODELS = ROOT / "assets" / "models"
 
+from tests.unprivileged import user_tmp  # noqa: E402, F401 - a fixture: a folder for tests run as nobody
+
 
 def copy_images(images: list[Path], folder: Path) -> Path:
     """A scan folder of its own holding copies of `images` (tests that add, change or delete files)."""

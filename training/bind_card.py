@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -21,6 +20,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from inference import strict_json
 from inference.binding import BINDING_KEY, binding_digest, make_binding, probe_input
 from inference.card import ModelCard
 from inference.card_schema import validate_card
@@ -50,7 +50,7 @@ def bind(card_path: Path) -> str:
     """Bind one card; returns a one-line summary. The card must already match its ONNX file's sha256."""
     card_path = Path(card_path)
     ModelCard.load(card_path)  # a card the app cannot read is not bound
-    raw = json.loads(card_path.read_text(encoding="utf-8"))
+    raw = strict_json.loads(card_path.read_text(encoding="utf-8"))
     onnx_path = card_path.with_name(raw["onnx"]["file"])
     digest = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
     if digest != raw["onnx"]["sha256"].lower():
@@ -69,7 +69,7 @@ def bind(card_path: Path) -> str:
     raw["onnx"]["bytes"] = len(data)
     raw["onnx"]["binding_sha256"] = binding_digest(text)
     validate_card(raw, f"model card {card_path.name}")
-    _atomic_write(card_path, (json.dumps(raw, indent=2) + "\n").encode("utf-8"))
+    _atomic_write(card_path, (strict_json.dumps(raw, indent=2) + "\n").encode("utf-8"))
     from inference.session import Model
 
     model_ok = Model(ModelCard.load(card_path))  # verify the way the app will

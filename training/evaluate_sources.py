@@ -12,11 +12,11 @@ Derm7pt, the external test (another source and device; never used for training, 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
+from inference import strict_json
 from inference.card import ModelCard
 from inference.quality import QualityGate
 from inference.runner import BatchRunner
@@ -93,13 +93,13 @@ def main() -> None:
               f"(urgent {r['melanoma_urgent']})  benign referred {r['benign_referred']}  nevi referred "
               f"{r['nevus_referred']}", flush=True)
     if args.write:
-        raw = json.loads(args.model.read_text())
+        raw = strict_json.loads(args.model.read_text())
         raw.setdefault("metrics", {})["sources"] = out
         raw["metrics"]["sources_note"] = (
             "measured through the app's pipeline (decode, quality gate, model, policy) by "
             "python -m training.evaluate_sources; refused images count as not referred; classification "
             "metrics are over accepted images")
-        args.model.write_text(json.dumps(raw, indent=2) + "\n")
+        args.model.write_text(strict_json.dumps(raw, indent=2) + "\n")
         print(f"recorded in {args.model}")
 
 

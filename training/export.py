@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from inference import strict_json
 from inference.card_schema import validate_card  # the app reads cards through the same schema
 from inference.session import sha256_file  # the app verifies with the same function
 
@@ -53,5 +53,6 @@ def quantize_int8(fp32_path: Path, int8_path: Path, calib: np.ndarray, batch: in
 def write_card(card: dict, path: Path) -> None:
     """Write a model card, after checking it against the app's schema (inference.card_schema.CardFile): a card
     the app could not read, or would read differently, fails here, at training time, with the field named."""
+    card = strict_json.finite_or_none(card)  # NaN (a class absent from a split) is written as null: strict JSON
     validate_card(card, f"model card {path.name}")
-    path.write_text(json.dumps(card, indent=2) + "\n")
+    path.write_text(strict_json.dumps(card, indent=2) + "\n")

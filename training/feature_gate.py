@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from inference import strict_json
 from inference.preprocess import PreprocessSpec, resize_rgb
 from training import metrics
 from training.classes import CODES, MALIGNANT
@@ -138,7 +139,7 @@ def main() -> None:
     card["macs"] = count_macs(onnx_path)
     card["onnx"] = {"file": onnx_path.name, "sha256": sha256_file(onnx_path), "opset": OPSET,
                     "precision": "float32", "bytes": onnx_path.stat().st_size}
-    (args.out / f"{args.name}.json").write_text(json.dumps(card, indent=2) + "\n")
+    (args.out / f"{args.name}.json").write_text(strict_json.dumps(card, indent=2) + "\n")
     png = args.run / card.get("confusion_png", "")
     if png.is_file() and args.out.resolve() != args.run.resolve():
         (args.out / png.name).write_bytes(png.read_bytes())

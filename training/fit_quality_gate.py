@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import inspect
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 
 from inference import quality as quality_module
+from inference import strict_json
 from inference.image import decode_file
 from inference.quality import FEATURE_NAMES, GATE_FILE, SMALL, Mlp, QualityGate, blur_score, features
 from inference.resources import assets_dir
@@ -144,7 +144,7 @@ def main() -> None:
                     f"--synthetic {args.synthetic} --per-photo {args.per_photo} --hidden {args.hidden} "
                     f"--val-refusal {args.val_refusal}"),
     }
-    args.out.write_text(json.dumps(out) + "\n")
+    args.out.write_text(strict_json.dumps(out) + "\n")
     gate = QualityGate.load(args.out)
 
     # what it does on held-out synthetic negatives (another seed) and on blurred validation lesions

@@ -10,9 +10,9 @@ changes the model's answers. `dx` is the histopathology/follow-up ground truth f
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 
+from inference import strict_json
 from inference.card import available_models
 from inference.resources import samples_dir
 from inference.runner import BatchRunner
@@ -47,7 +47,7 @@ def main() -> None:
             e["expected_top"][name] = res.top_class if res.ok else res.status
     doc = {"license": LICENSE, "attribution": "HAM10000 dataset, ViDIR Group, Medical University of Vienna",
            "citation": CITATION, "samples": entries}
-    (out / "samples.json").write_text(json.dumps(doc, indent=1) + "\n")
+    (out / "samples.json").write_text(strict_json.dumps(doc, indent=1) + "\n")
     print(f"wrote {len(entries)} samples to {out}")
 
 

@@ -19,6 +19,7 @@ from cases.vocab import DISCLAIMER, intended_use
 from gui.screen_fit import place
 from inference.card import ModelCard
 from inference.card_schema import CardFile, ConfusionMatrix, SourceMetrics
+from inference.versions import runtime_line
 
 CONFUSION_URL = "dermtriage:confusion"
 
@@ -131,7 +132,8 @@ def card_html(card: ModelCard | None, error: str = "", has_confusion_png: bool =
               samples_attribution: str = "", thresholds_in_use: str = "") -> str:
     e = html.escape
     parts = [f"<h2>DermTriage</h2><p style='color:#c62828'><b>{e(DISCLAIMER)}</b></p>",
-             "".join(f"<p><b>{e(t)}.</b> {e(body)}</p>" for t, body in card_intended_use(card))]
+             "".join(f"<p><b>{e(t)}.</b> {e(body)}</p>" for t, body in card_intended_use(card)),
+             f"<p style='font-size: 8pt'><b>Runtime:</b> {e(runtime_line())}</p>"]
     if error:
         parts.append(f"<p style='color:#c62828'><b>The model could not be loaded:</b> {e(error)}</p>")
     if card is None or card.doc is None:

@@ -33,6 +33,7 @@ from cases.storage import (
     start_fresh,
 )
 from cases.store import StoreError
+from cases.store_state import cannot_change_reason
 
 QUIT, READ_ONLY, RESTORE, FRESH = "quit", "read-only", "restore", "fresh"
 
@@ -61,20 +62,36 @@ def open_data_folder(folder: Path, chooser: Chooser) -> Opened | None:
                 return None
             allow_read_only = True
         except DamagedError as exc:
-            choice = chooser.damaged(exc.db, exc.health.problem, list_backups(exc.db))
-            if choice.action == RESTORE and choice.backup is not None:
-                restore_backup(exc.db, choice.backup)
-            elif choice.action == FRESH:
-                start_fresh(exc.db)
-            else:
-                return None
+            if exc.health.unreadable:  # cannot be opened is not damaged: no recovery that moves it aside
+                raise StoreError(exc.health.problem) from exc
+            problem = exc.health.problem
+            if exc.read_only:
+                problem += (f". The data folder cannot be changed ({exc.read_only}), so a backup cannot be restored "
+                            "and the queue cannot be started empty here; make it writable and start again")
+            choice = chooser.damaged(exc.db, problem, list_backups(exc.db))
+            if exc.read_only and choice.action in (RESTORE, FRESH):  # never move a file another window may hold
+                raise StoreError(f"the damaged database was not set aside: the data folder cannot be changed now "
+                                 f"({exc.read_only}); nothing was changed") from exc
+            try:  # a folder that refuses the move (read-only mount, permissions) is said, never a crash
+                if choice.action == RESTORE and choice.backup is not None:
+                    restore_backup(exc.db, choice.backup)
+                elif choice.action == FRESH:
+                    start_fresh(exc.db)
+                else:
+                    return None
+            except OSError as err:
+                raise StoreError(f"the damaged database could not be set aside ({err.strerror or err}); nothing "
+                                 f"was changed. {exc.read_only or 'Check the data folder'}") from err
     raise StoreError(f"the data folder {folder} could not be opened")
 
 
 class RecoveryDialog(QDialog):
     """The damaged database: what happened, the backups (newest first), restore / start fresh / quit."""
 
-    def __init__(self, db: Path, problem: str, backups: list[Path], parent: QWidget | None = None) -> None:
+    def __init__(self, db: Path, problem: str, backups: list[Path], parent: QWidget | None = None,
+                 read_only: str = "") -> None:
+        """`read_only`: why the folder cannot be changed; restore and start fresh are then disabled (both move
+        the damaged file aside), and the reason is in `problem`."""
         super().__init__(parent)
         self.setWindowTitle("DermTriage: the case database is damaged")
         self.choice = Choice(QUIT)
@@ -104,6 +121,11 @@ class RecoveryDialog(QDialog):
                         (self.fresh, QDialogButtonBox.ButtonRole.ActionRole),
                         (self.quit, QDialogButtonBox.ButtonRole.RejectRole)):
             buttons.addButton(b, role)
+        if read_only:
+            self.restore.setEnabled(False)
+            self.fresh.setEnabled(False)
+            for b in (self.restore, self.fresh):
+                b.setToolTip(f"The data folder cannot be changed: {read_only}")
         self.restore.clicked.connect(self._restore)
         self.fresh.clicked.connect(lambda: self._done(Choice(FRESH)))
         self.quit.clicked.connect(lambda: self._done(Choice(QUIT)))
@@ -137,6 +159,6 @@ class DialogChooser:
         return READ_ONLY if box.clickedButton() is ro else QUIT
 
     def damaged(self, db: Path, problem: str, backups: list[Path]) -> Choice:
-        dlg = RecoveryDialog(db, problem, backups, self.parent)
+        dlg = RecoveryDialog(db, problem, backups, self.parent, read_only=cannot_change_reason(db.parent))
         dlg.exec()
         return dlg.choice

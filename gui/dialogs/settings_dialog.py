@@ -21,12 +21,14 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from cases.export_csv import export_target_problem
 from cases.policy import SENSITIVITY_FLOOR, card_policy_effect, policy_thresholds, set_policy, write_policy_file
 from cases.store import Store
 from gui.screen_fit import place
@@ -261,7 +263,15 @@ class SettingsDialog(QDialog):
             path, _ = QFileDialog.getSaveFileName(self, "Export triage policy", str(default), "JSON (*.json)")
         if not path:
             return False
-        write_policy_file(path, card, self._override(card), self.store.user)
+        problem = export_target_problem(path, (r.path for r in self.store.load_cases()))
+        if not problem:
+            try:
+                write_policy_file(path, card, self._override(card), self.store.user)
+            except OSError as exc:
+                problem = f"{path} could not be written: {exc.strerror or exc}"
+        if problem:
+            QMessageBox.warning(self, "Policy not exported", problem)
+            return False
         return True
 
     def apply(self) -> None:

@@ -77,7 +77,8 @@ def test_full_disk_leaves_no_half_file(tmp_path, fullsize_images, monkeypatch, c
 
     folder = copy_images(fullsize_images[:3], tmp_path / "in")
     out = tmp_path / "r.csv"
-    out.write_text("previous results\n")
+    previous = "path,status,top_class,priority,message\n"  # a previous output of ours (else --out is refused)
+    out.write_text(previous)
     real_init = scan_mod.AtomicOutput.__init__
 
     def init(self, path: Path) -> None:
@@ -97,7 +98,7 @@ def test_full_disk_leaves_no_half_file(tmp_path, fullsize_images, monkeypatch, c
     rc = scan_mod.run_scan([str(folder), "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert rc == 4 and "No space left on device" in err and "nothing was written" in err
-    assert out.read_text() == "previous results\n"
+    assert out.read_text() == previous
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
 

@@ -58,3 +58,51 @@ def test_missing_model_files_are_reported_not_faked(make_window, tmp_path: Path,
     assert window.state.model is None and window.state.card is None
     assert window.banner.isVisible() and "not found" in window.banner.text.text()
     assert "No readable model card" in window.about_dialog().text()
+
+
+def test_issue_23_tampered_shipped_model_is_refused_by_name(qtbot, make_window, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """The tamper of issue 23 (binding key renamed, card sha256 updated, binding hash dropped, mel/nv swapped)
+    used to run as "triage_cnn 4.0.0"; now the window says which model was refused and why."""
+    from tests.inference.test_shipped import copy_model, issue_23_tamper
+
+    d = tmp_path / "models"
+    d.mkdir()
+    issue_23_tamper(copy_model(d, "triage_cnn"))
+    monkeypatch.setattr(inference.card, "models_dir", lambda: d)
+    window = make_window()
+    assert window.state.model is None and window.banner.isVisible()
+    text = window.banner.text.text()
+    assert "could not be loaded" in text and "is not the triage_cnn this DermTriage ships" in text
+    assert not window.act.scan.isEnabled()
+
+
+def test_custom_unbound_model_runs_with_a_banner_a_column_and_a_pdf_line(qtbot, make_window, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    import csv
+
+    from gui.report import report_html
+    from inference.shipped import result_notice
+    from tests.gui.helpers import run_scan
+    from tests.inference.test_shipped import _custom
+
+    d = tmp_path / "models"
+    d.mkdir()
+    _custom(d, bind=False)
+    monkeypatch.setattr(inference.card, "models_dir", lambda: d)
+    window = make_window()
+    assert window.state.model is not None and window.state.model.binding_status == "custom-unbound"
+    assert window.banner.isVisible() and window.banner.objectName() == "customModelBanner"
+    assert "NOT bound" in window.banner.text.text()
+    run_scan(qtbot, window, full_images(2))
+    assert window.banner.isVisible()  # persistent: a scan does not replace it
+    out = tmp_path / "q.csv"
+    assert window.cases.export_csv(str(out)) == 2
+    with open(out, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["model_binding"] for r in rows} == {"custom-unbound"}
+    rec = window.queue_model.record(window.queue.visible_case_ids()[0])
+    notice = result_notice(rec.result.model_name, rec.result.model_version, window.state.model)
+    assert "clinic_cnn" in notice and "NOT bound" in notice
+    assert notice in report_html(rec, {}, has_image=False, model_notice=notice)
+    assert result_notice("triage_cnn", "4.0.0") == ""

@@ -30,7 +30,7 @@ class FakeChooser:
 
 
 def _refuse(*_args, **_kw) -> None:  # noqa: ANN002, ANN003
-    raise StoreWriteError("the disk is full: free some space, then edit again")
+    raise StoreWriteError("the disk is full: free some space, then try again")
 
 
 def test_note_not_saved_is_said_and_kept(qtbot, window, monkeypatch) -> None:  # noqa: ANN001

@@ -18,6 +18,15 @@ from inference.session import Model, sha256_file
 from tests.conftest import MODELS
 
 
+@pytest.fixture
+def unpinned(monkeypatch):
+    """The binding as it protects a *custom* model: without the shipped table (inference/shipped.py), which
+    refuses these copies of paper_cnn by name before the binding is looked at (tests/inference/test_shipped.py)."""
+    from inference import shipped
+
+    monkeypatch.setattr(shipped, "SHIPPED_MODELS", {})
+
+
 def copy_model(tmp_path, name="paper_cnn"):
     for ext in (".onnx", ".json"):
         shutil.copy(MODELS / f"{name}{ext}", tmp_path / f"{name}{ext}")
@@ -43,7 +52,8 @@ def test_every_shipped_model_is_bound(name):
     assert DEFAULT_MODEL in available_models()
     raw = json.loads((MODELS / f"{name}.json").read_text())
     assert raw["onnx"].get("binding_sha256"), f"{name} is not bound to its card"
-    assert Model.load(name).binding_warning == ""
+    model = Model.load(name)
+    assert model.binding_warning == "" and model.binding_status == "shipped"
 
 
 def test_swapped_classes_in_the_card_are_refused(tmp_path):
@@ -73,7 +83,7 @@ def test_edited_threshold_or_temperature_is_refused_metrics_are_not(tmp_path):
     assert Model.load(card).binding_warning == ""
 
 
-def test_changed_weights_with_updated_hash_are_refused(tmp_path):
+def test_changed_weights_with_updated_hash_are_refused(tmp_path, unpinned):
     card = copy_model(tmp_path)
     model = onnx.load(str(tmp_path / "paper_cnn.onnx"))
     init = max(model.graph.initializer, key=lambda t: int(np.prod(t.dims)))
@@ -85,7 +95,7 @@ def test_changed_weights_with_updated_hash_are_refused(tmp_path):
         Model.load(card)
 
 
-def test_swapped_onnx_without_binding_is_refused(tmp_path):
+def test_swapped_onnx_without_binding_is_refused(tmp_path, unpinned):
     card = copy_model(tmp_path)
     model = onnx.load(str(tmp_path / "paper_cnn.onnx"))
     kept = [p for p in model.metadata_props if p.key != BINDING_KEY]
@@ -99,7 +109,7 @@ def test_swapped_onnx_without_binding_is_refused(tmp_path):
     assert "not bound" in Model.load(card).binding_warning
 
 
-def test_another_models_binding_is_refused(tmp_path):
+def test_another_models_binding_is_refused(tmp_path, unpinned):
     card = copy_model(tmp_path)
     other = onnx.load(str(MODELS / "paper_cnn_int8.onnx"))
     _save_onnx(other, card)
