@@ -43,8 +43,8 @@ class RecentFolders:
         del self.recent[RECENT_MAX:]
         self.save()
 
-    def set_last_dir(self, folder: str) -> None:
-        self.last_dir = folder
+    def set_last_dir(self, folder: str | os.PathLike[str]) -> None:
+        self.last_dir = str(folder)
         self.save()
 
     def save(self) -> bool:
