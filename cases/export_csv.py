@@ -1,4 +1,6 @@
-"""The queue as CSV: the scan command's columns first (one contract), then the window's own columns.
+"""The queue as CSV: the scan command's columns first, with the same names and order for the same facts (one
+vocabulary: path ... message, then model, model_version, policy, sha256, model_binding), then the window's own
+columns (`case_id` is what the window calls Case ID; `case_number` the database's internal number).
 
 Written only where the user chose; never next to the original images or into the install folder.
 """
@@ -8,21 +10,24 @@ from __future__ import annotations
 import csv
 import os
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cases.records import CaseRecord
+from cases.rows import EXTRA_COLUMNS as SCAN_COLUMNS
+from cases.rows import policy_label
 from inference.paths import display_path
+from inference.referral import Thresholds
 from inference.result import csv_columns
 from inference.shipped import result_binding
 
-EXTRA_COLUMNS = [
-    "case_id", "patient_id", "review_status", "note", "top_name", "malignant_score", "priority_rule",
-    "model_name", "model_version", "sha256", "width", "height", "added", "analysed",
-    # issue 21: the confirmed outcome (appended, so existing readers of the columns above are unaffected)
-    "outcome", "outcome_source", "outcome_confirmed_on",
-    "model_binding",  # last (issue 23): shipped / custom-bound / custom-unbound / custom, see inference.shipped
+# What only the window knows, after the scan's columns (issue 22: one vocabulary with `dermtriage scan`).
+WINDOW_COLUMNS = [
+    "case_id", "case_number", "review_status", "note", "top_name", "malignant_score", "priority_rule",
+    "width", "height", "added", "analysed",
+    "outcome", "outcome_source", "outcome_confirmed_on",  # issue 21: the confirmed outcome
 ]
+EXTRA_COLUMNS = [*SCAN_COLUMNS, *WINDOW_COLUMNS]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -54,6 +59,10 @@ def export_target_problem(path: str | Path, originals: Iterable[str] = ()) -> st
     return ""
 
 
+def _none(_name: str, _version: str) -> None:
+    return None
+
+
 def safe_text(value: str) -> str:
     """Free text typed by users could start a spreadsheet formula; a leading quote keeps it text."""
     return "'" + value if value.startswith(_FORMULA_START) else value
@@ -61,12 +70,14 @@ def safe_text(value: str) -> str:
 
 def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[str] | None = None,
                outcomes: Mapping[int, tuple[str, str, str, str]] | None = None,
-               current_model: object | None = None) -> int:
+               current_model: object | None = None,
+               thresholds: Callable[[str, str], Thresholds | None] | None = None) -> int:
     """Write the scan CSV's columns for the card's class `codes` first, then EXTRA_COLUMNS. Returns rows.
 
     Without `codes` (no readable model card) the classes are those the stored results name. `outcomes`:
     `Store.outcomes()`, for the outcome columns (empty where a case has none). `current_model` (the loaded
-    Model) tells a custom model's bound results from unbound ones in `model_binding`."""
+    Model) tells a custom model's bound results from unbound ones in `model_binding`. `thresholds`
+    (TriagePolicy.thresholds): the policy in force for a model version, written as `scan` writes it."""
     outcomes = outcomes or {}
     records = list(records)
     if codes is None:
@@ -80,15 +91,17 @@ def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[
             row = res.csv_row(codes)
             row.update(
                 {
-                    "case_id": rec.id,
-                    "patient_id": safe_text(rec.patient_id),
+                    "case_id": safe_text(rec.patient_id),
+                    "case_number": rec.id,
                     "review_status": str(rec.review_status),
                     "note": safe_text(rec.note),
                     "top_name": res.top_name or "",
                     "malignant_score": "" if res.malignant_score is None else f"{res.malignant_score:.6f}",
                     "priority_rule": res.priority_rule,
-                    "model_name": res.model_name,
+                    "model": res.model_name,
                     "model_version": res.model_version,
+                    "policy": policy_label(thr) if (thr := (thresholds or _none)(res.model_name,
+                                                                                 res.model_version)) else "",
                     "sha256": rec.sha256 or "",
                     "width": res.width or "",
                     "height": res.height or "",

@@ -174,7 +174,9 @@ class CaseCommands(QObject):
             return 0
         card = self.card()
         try:
-            n = export_csv(recs, path, card.codes if card else None, self.store.outcomes(), self.current_model())
+            policy = self.model.policy
+            n = export_csv(recs, path, card.codes if card else None, self.store.outcomes(), self.current_model(),
+                           policy.thresholds if policy is not None else None)
         except OSError as exc:
             QMessageBox.warning(self.window, "Export failed", f"The CSV could not be written:\n{exc}")
             return 0

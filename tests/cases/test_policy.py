@@ -60,7 +60,7 @@ def test_csv_export_without_a_window(tmp_path) -> None:  # noqa: ANN001
         assert reader.fieldnames == CSV_COLUMNS + EXTRA_COLUMNS
         rows = list(reader)
     assert rows[0]["status"] == "ok" and rows[0]["priority"] == "routine" and rows[0]["review_status"] == "reviewed"
-    assert rows[0]["patient_id"] == "'=P1" and float(rows[0]["p_mel"]) > 0
+    assert rows[0]["case_id"] == "'=P1" and float(rows[0]["p_mel"]) > 0
     assert rows[1]["status"] == "error" and rows[1]["p_mel"] == "" and rows[1]["message"] == "empty file"
     store.close()
 

@@ -28,12 +28,12 @@ def test_csv_export_has_the_scan_columns_first_and_real_probabilities(qtbot, win
     assert header[len(CSV_COLUMNS):] == EXTRA_COLUMNS
     assert len(rows) == 7
     # Rows are in the order shown (priority first).
-    assert [int(r["case_id"]) for r in rows] == window.queue.visible_case_ids()
+    assert [int(r["case_number"]) for r in rows] == window.queue.visible_case_ids()
     for r in ok_rows(rows, at_least=5):
         assert r["model_version"] == window.state.model.version and float(r["inference_ms"]) >= 0
     err = next(r for r in rows if r["path"].endswith("broken.jpg"))
     assert err["status"] == "error" and err["message"] and err["p_mel"] == ""
-    noted = next(r for r in rows if int(r["case_id"]) == first)
+    noted = next(r for r in rows if int(r["case_number"]) == first)
     assert noted["note"].startswith("'=")  # a formula typed into a note stays text in a spreadsheet
     assert any(a[3] == "exported" for a in window.store.audit_log(first))
 

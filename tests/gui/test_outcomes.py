@@ -101,10 +101,9 @@ def test_queue_column_filter_csv_and_pdf_show_the_outcome(qtbot, make_window, tm
     window.act.export_csv.trigger()
     with open(out, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        assert reader.fieldnames[-4:-1] == ["outcome", "outcome_source", "outcome_confirmed_on"]
-        assert reader.fieldnames[-1] == "model_binding"  # issue 23's column stays last
+        assert reader.fieldnames[-3:] == ["outcome", "outcome_source", "outcome_confirmed_on"]
         assert reader.fieldnames[:2] == ["path", "status"]  # the existing columns keep their place
-        rows = {int(r["case_id"]): r for r in reader}
+        rows = {int(r["case_number"]): r for r in reader}
     assert rows[ids["mel"][1]]["outcome"] == "mel" and rows[ids["nv"][0]]["outcome"] == "nv"
     assert rows[ids["mel"][1]]["outcome_source"] == "histopathology"
     assert rows[ids["open"][0]]["outcome"] == ""

@@ -68,3 +68,13 @@ def test_policy_change_reaches_window_csv_and_scan(qtbot, window, tmp_path: Path
     assert from_csv == as_text
     assert from_scan == as_text
     assert _priorities(by_file) == as_text
+    # One vocabulary (issue 22): the window's CSV and the scan's name the same facts alike, policy included.
+    with exported.open(newline="", encoding="utf-8") as fa, scanned.open(newline="", encoding="utf-8") as fb:
+        window_rows, scan_rows = list(csv.DictReader(fa)), list(csv.DictReader(fb))
+    shared = list(scan_rows[0])
+    assert list(window_rows[0])[: len(shared)] == shared
+    by_path = {r["path"]: r for r in scan_rows}
+    for r in window_rows:
+        same = by_path[r["path"]]
+        assert {k: r[k] for k in ("priority", "model", "model_version", "policy", "sha256")} == {
+            k: same[k] for k in ("priority", "model", "model_version", "policy", "sha256")}
