@@ -13,13 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject
+import numpy as np
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QToolButton
 
 from cases.outcomes import CaseKey, ImportPlan, Outcome, plan_import, read_csv_rows
 from cases.policy import adopt_site_policy, set_policy, shipped_cards
-from cases.site_report import ModelReport, store_report
+from cases.site_report import MIN_INFLOW, ModelReport, inflow, store_report
 from cases.store import Store, StoreError
 from gui.actions import bind
 from gui.background import Background
@@ -263,6 +264,51 @@ def _outcome_filter_buttons(window: MainWindow) -> dict[str, QToolButton]:
     return buttons
 
 
+def inflow_notice(window: MainWindow) -> str:
+    """The label-free notice for the model in use over the queue (its stored probabilities, no I/O): said
+    in the status bar after every scan, so a shifted device is noticed without opening the Clinic window."""
+    card = window.current_card()
+    policy = window.queue_model.policy
+    thr = policy.thresholds(card.name, card.version) if policy is not None and card is not None else None
+    vs = card.doc.thresholds.validation_scores if card is not None and card.doc else None
+    if thr is None or vs is None or not vs.p_malignant:
+        return ""
+    ok = [r.result for r in window.queue_model.records() if r.result.ok and r.result.probabilities
+          and (r.result.model_name, r.result.model_version) == (card.name, card.version)]
+    if len(ok) < MIN_INFLOW:
+        return ""
+    got = inflow("this clinic", [float(r.probabilities.get("mel", 0.0)) for r in ok],
+                 [float(r.malignant_score or 0.0) for r in ok], thr, np.asarray(vs.p_mel, dtype=float),
+                 np.asarray(vs.p_malignant, dtype=float))
+    return got.notice
+
+
+def _inflow_label(window: MainWindow, clinic: ClinicCommands) -> QLabel:
+    label = QLabel()
+    label.setObjectName("inflowNotice")
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setStyleSheet("color: #b35c00")
+    label.linkActivated.connect(lambda _link: clinic.show_performance())
+    label.hide()
+
+    def update(*_args: object) -> None:
+        notice = inflow_notice(window)
+        if not notice:
+            label.hide()
+            return
+        more = "far more" in notice
+        label.setText(f"Referrals {'far above' if more else 'far below'} the card's validation: "
+                      "<a href='#clinic'>Clinic performance…</a>")
+        label.setToolTip(notice)
+        label.show()
+
+    window.controller.finished.connect(update)
+    window.policyApplied.connect(update)
+    window.statusBar().addPermanentWidget(label)
+    update()
+    return label
+
+
 def install(window: MainWindow) -> ClinicCommands:
     """Wire the clinic's commands into the window: menu, queue column and filter, case panel section."""
     clinic = ClinicCommands(window)
@@ -280,6 +326,7 @@ def install(window: MainWindow) -> ClinicCommands:
             w.setEnabled(False)
             w.setToolTip(why)
     window.outcome_filters = _outcome_filter_buttons(window)
+    window.inflow_label = _inflow_label(window, clinic)
     bar = window.menuBar()
     menu = bar.addMenu("C&linic")
     menu.addAction(clinic.import_action)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -41,7 +41,10 @@ from inference.card import ModelCard
 
 
 class MainWindow(QMainWindow):
-    """One window per app: `act` holds its actions, `intake` and `cases` its commands."""
+    """One window per app: `act` holds its actions, `intake` and `cases` its commands. `policyApplied()`
+    after the queue was re-prioritised under a changed policy (Settings, a site fit adopted or reset)."""
+
+    policyApplied = Signal()
 
     def __init__(self, settings: AppSettings, store: Store, model_state: ModelState,
                  parent: QWidget | None = None) -> None:
@@ -203,6 +206,7 @@ class MainWindow(QMainWindow):
             if current is not None:
                 self.show_case(current, reload_image=False)
             self.statusBar().showMessage(f"Triage policy applied: {changed} case(s) changed priority.", 10000)
+            self.policyApplied.emit()
 
     def showEvent(self, event) -> None:  # noqa: ANN001 - QShowEvent
         super().showEvent(event)

@@ -162,3 +162,29 @@ def test_a_proposal_that_refers_more_benign_lesions_says_so(qtbot, make_window, 
     asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
     QTest.mouseClick(view.adopt_button, Qt.MouseButton.LeftButton)
     assert "refers MORE" in asked[0] and window.store.policy_overrides() == {}
+
+
+def test_status_bar_says_when_the_inflow_is_referred_far_more_than_validation(qtbot, make_window, tmp_path) -> None:  # noqa: ANN001
+    """Before any outcome: 40 cases all referred -> a notice in the status bar (no need to open the Clinic
+    window), whose link opens Clinic performance; under a policy that refers nobody, here and on validation
+    alike, the notice goes at once."""
+    seed_clinic(tmp_path / "clinic", n_mel=0, n_nv=0, n_bcc=0, n_open=40, outcomes=False)
+    window = make_window()
+    label = window.inflow_label
+    assert label.isVisible() and "far above" in label.text() and "different dermatoscope" in label.toolTip()
+    label.linkActivated.emit("#clinic")
+    qtbot.waitUntil(lambda: window.clinic.performance is not None and window.clinic.performance.isVisible(),
+                    timeout=20_000)
+    window.clinic.performance.close()
+    from cases.policy import set_policy
+
+    card = default_card()
+    set_policy(window.store, card, (0.99, 0.99))  # refers (almost) nobody, on validation too
+    window.reload_model()
+    assert label.isHidden()
+
+
+def test_no_status_bar_notice_for_a_small_or_ordinary_inflow(qtbot, make_window, tmp_path) -> None:  # noqa: ANN001
+    seed_clinic(tmp_path / "clinic", n_mel=0, n_nv=0, n_bcc=0, n_open=20, outcomes=False)
+    window = make_window()
+    assert not window.inflow_label.isVisible() and window.inflow_label.text() == ""
