@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import platform
+import sys
 from importlib import metadata
 
 # (label, distributions to try, module whose __version__ to fall back on)
@@ -19,14 +20,20 @@ _PACKAGES = (
     ("simplejpeg", ("simplejpeg",), "simplejpeg"),
     ("PySide6", ("PySide6", "PySide6-Essentials"), ""),
 )
+_LOADED_ONLY = {"PySide6": "PySide6"}  # read from sys.modules when already imported (never imported here)
 
 
-def _version(dists: tuple[str, ...], module: str) -> str:
+def _version(dists: tuple[str, ...], module: str, label: str = "") -> str:
     for dist in dists:
         try:
             return metadata.version(dist)
         except metadata.PackageNotFoundError:
             continue
+    loaded = sys.modules.get(_LOADED_ONLY.get(label, ""))
+    if loaded is not None:  # a frozen build has no metadata; the window has Qt loaded already
+        return str(getattr(loaded, "__version__", "unknown"))
+    if label in _LOADED_ONLY:
+        return "not loaded"
     if module:
         try:
             return str(getattr(importlib.import_module(module), "__version__", "unknown"))
@@ -39,7 +46,7 @@ def runtime_versions() -> dict[str, str]:
     """{"Python": "3.11.7", "onnxruntime": "...", "numpy": ..., "opencv": ..., "simplejpeg": ..., "PySide6": ...}"""
     out = {"Python": platform.python_version()}
     for label, dists, module in _PACKAGES:
-        out[label] = _version(dists, module)
+        out[label] = _version(dists, module, label)
     return out
 
 
