@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from cases.outcomes import OutcomeFileError, normalise_diagnosis, read_csv_rows
 from cases.policy import adopt_site_policy, set_policy, shipped_cards
@@ -24,6 +26,7 @@ from cases.store import Store, StoreError
 from inference.card import DEFAULT_MODEL, ModelCard
 
 MAX_RESULTS_BYTES = 200 * 1024 * 1024
+T = TypeVar("T")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +99,23 @@ def load_fit_cases(results: Path, outcomes: Path) -> tuple[ModelCard, list[Score
     return card, cases, unmatched
 
 
+def _write_store(write: Callable[[Store], T], what: str) -> tuple[int, T | None]:
+    """Run one audited write on the app's store (DERMTRIAGE_DATA_DIR): (0, its value), or (2, None) with the
+    reason on stderr when the store cannot be opened or refuses the write (read-only, full): nothing stored."""
+    try:
+        store = Store()
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2, None
+    try:
+        return 0, write(store)
+    except StoreError as exc:
+        print(f"error: {what}: {exc}", file=sys.stderr)
+        return 2, None
+    finally:
+        store.close()
+
+
 def _fit(args: argparse.Namespace) -> int:
     from cases.scan import store_path_without_creating
 
@@ -134,20 +154,11 @@ def _fit(args: argparse.Namespace) -> int:
         print("Not adopted: the evidence cannot support the target; the policy in force is unchanged.",
               file=sys.stderr)
         return 0
-    try:
-        store = Store()
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        adopt_site_policy(store, card, proposal)
-    except StoreError as exc:  # a read-only or full data folder: nothing was stored
-        print(f"error: the site policy could not be stored: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        store.close()
-    print(f"Adopted for {card.name} {card.version} in {store.path}: later scans and the window use it "
-          "(`dermtriage site reset` returns to the model card's).", file=sys.stderr)
+    rc, _ = _write_store(lambda store: adopt_site_policy(store, card, proposal), "the site policy could not be stored")
+    if rc:
+        return rc
+    print(f"Adopted for {card.name} {card.version} in {store_path_without_creating()}: later scans and the window "
+          "use it (`dermtriage site reset` returns to the model card's).", file=sys.stderr)
     return 0
 
 
@@ -183,18 +194,9 @@ def _reset(args: argparse.Namespace) -> int:
     if card is None:
         print(f"error: {args.model} is not a shipped model", file=sys.stderr)
         return 3
-    try:
-        store = Store()
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        changed = set_policy(store, card, None)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        store.close()
+    rc, changed = _write_store(lambda store: set_policy(store, card, None), "the policy could not be changed")
+    if rc:
+        return rc
     print(f"{card.name} {card.version}: {'back to' if changed else 'already on'} the model card's thresholds "
           f"(urgent {card.thresholds.urgent:.2%}, soon {card.thresholds.soon:.2%}).")
     return 0
