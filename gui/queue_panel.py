@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QIcon, QImage, QPixmap
+from PySide6.QtGui import QAction, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +27,7 @@ from gui.icons import priority_pixmap
 from gui.image_loader import THUMB_SIZE, ImageLoader
 from gui.queue_model import CASE_ID_ROLE, Col, QueueModel, QueueProxy
 from gui.queue_views import QueueTable, QueueTree, add_context_actions
-from gui.queue_widgets import EmptyState, ReviewDelegate
+from gui.queue_widgets import EmptyState, PriorityCounts, ReviewDelegate
 
 COLUMN_WIDTHS = {Col.PRIORITY: 112, Col.MALIGNANT: 90, Col.THUMB: 60, Col.CASE_ID: 100, Col.FILE: 120,
                  Col.TOP_CLASS: 140, Col.REVIEW: 84, Col.ADDED: 100, Col.OUTCOME: 110}
@@ -62,23 +60,9 @@ class QueuePanel(QWidget):
         self.filter.setClearButtonEnabled(True)
         self.filter.setAcceptDrops(False)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
-        # Counts by priority, each a filter button: click "Urgent 3" to see only those, again for all.
-        self.counts = QHBoxLayout()
-        self.counts.setSpacing(2)
-        self.count_buttons: dict[Triage, QToolButton] = {}
-        for state in Triage:
-            b = QToolButton()
-            b.setObjectName("counts")
-            b.setIcon(QIcon(priority_pixmap(state, 14)))
-            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            b.setAutoRaise(True)
-            b.setCheckable(True)
-            b.setToolTip(f"Show only {state.label.lower()} cases (click again for all)")
-            b.clicked.connect(lambda checked, s=state: self.filter_by_state(s if checked else None))
-            self.counts.addWidget(b)
-            self.count_buttons[state] = b
-        self.counts.addStretch(1)
-        self.filter.textChanged.connect(self._sync_count_buttons)
+        self.count_widget = PriorityCounts(self.filter_by_state)
+        self.count_buttons = self.count_widget.buttons
+        self.filter.textChanged.connect(self.count_widget.sync)
 
         self.view = QueueTable()
         self.view.setModel(self.proxy)
@@ -155,7 +139,7 @@ class QueuePanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 4, 4)
         lay.addWidget(self.filter)
-        lay.addLayout(self.counts)
+        lay.addWidget(self.count_widget)
         lay.addWidget(self.stack, 1)
         model.countsChanged.connect(self._update_counts)
         self._update_counts()
@@ -199,12 +183,7 @@ class QueuePanel(QWidget):
         self._thumb_timer.start()
 
     def _update_counts(self) -> None:
-        # Words when there is room, numbers alone when the pane is narrow (the icon and tooltip still say).
-        short = self.width() < 470
-        for state, b in self.count_buttons.items():
-            n = self.model.counts.get(state, 0)
-            b.setText(str(n) if short else f"{state.label} {n}")
-            b.setAccessibleName(f"{state.label} {n}")
+        self.count_widget.update_counts(self.model.counts, self.width())
         self.stack.setCurrentWidget((self.tree if self.grouped else self.view) if self.model.rowCount()
                                     else self.empty)
 
@@ -215,10 +194,6 @@ class QueuePanel(QWidget):
     def filter_by_state(self, state: Triage | None) -> None:
         """Show only one priority (the filter box shows the word, so the user sees why rows are missing)."""
         self.filter.setText(state.label if state is not None else "")
-
-    def _sync_count_buttons(self, text: str) -> None:
-        for state, b in self.count_buttons.items():
-            b.setChecked(text.strip().lower() == state.label.lower())
 
     def set_context_actions(self, actions: Sequence[QAction | None]) -> None:
         """The queue's right-click menu (flat and grouped), from the window's own actions (None: separator)."""

@@ -1,23 +1,79 @@
-"""Small widgets of the queue pane: the review-status editor in the table and the first-start empty state."""
+"""Small widgets of the queue pane: the priority count buttons, the review-status editor in the table and the
+first-start empty state."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from cases.vocab import Review
+from cases.vocab import Review, Triage
+from gui.icons import priority_pixmap
+
+
+class PriorityCounts(QWidget):
+    """The counts by priority, each a filter button ("Urgent 3": click to see only those, again for all).
+    One row, or two when the pane is narrow: the words always stay (icons alone read as decoration at
+    1024 px, issue 22); the triage order reads left to right, top to bottom."""
+
+    NARROW = 470  # px of pane below which the buttons take two rows
+
+    def __init__(self, on_filter: Callable[[Triage | None], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(2)
+        self.rows = 0
+        self.buttons: dict[Triage, QToolButton] = {}
+        for state in Triage:
+            b = QToolButton()
+            b.setObjectName("counts")
+            b.setIcon(QIcon(priority_pixmap(state, 14)))
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            b.setAutoRaise(True)
+            b.setCheckable(True)
+            b.setToolTip(f"Show only {state.label.lower()} cases (click again for all)")
+            b.clicked.connect(lambda checked, s=state: on_filter(s if checked else None))
+            self.buttons[state] = b
+        self.place(1)
+
+    def place(self, rows: int) -> None:
+        if rows == self.rows:
+            return
+        self.rows = rows
+        per_row = -(-len(self.buttons) // rows)
+        for b in self.buttons.values():
+            self.grid.removeWidget(b)
+        for i, b in enumerate(self.buttons.values()):
+            self.grid.addWidget(b, i // per_row, i % per_row)
+        for col in range(len(self.buttons) + 1):
+            self.grid.setColumnStretch(col, 0)
+        self.grid.setColumnStretch(per_row, 1)
+
+    def update_counts(self, counts: Mapping[Triage, int], pane_width: int) -> None:
+        self.place(2 if pane_width < self.NARROW else 1)
+        for state, b in self.buttons.items():
+            n = counts.get(state, 0)
+            b.setText(f"{state.label} {n}")
+            b.setAccessibleName(f"{state.label} {n}")
+
+    def sync(self, text: str) -> None:
+        """Checked where the filter box holds that priority's word."""
+        for state, b in self.buttons.items():
+            b.setChecked(text.strip().lower() == state.label.lower())
 
 
 class ReviewDelegate(QStyledItemDelegate):

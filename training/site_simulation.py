@@ -16,6 +16,7 @@ images measure it. Derm7pt is also split 2-fold (50/50 stratified, both ways). C
   validation's (a device shifts every score together).
 - label_free: the same quantile transfer through all of the clinic's scores, no labels.
 - shrinkage: logit-mean of the site's lowest-melanoma threshold and the card's, weighted n / (n + 20).
+- logit_normal: a normal prediction bound on logit(P(malignant)) of the confirmed melanomas (parametric).
 """
 
 from __future__ import annotations
@@ -60,6 +61,18 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+def _logit_normal(mel: np.ndarray, target: float, fallback: float) -> float:
+    """A parametric alternative: the one-sided prediction bound of a normal fitted to logit(P(malignant)) of
+    the confirmed melanomas, mean - t(n-1, target) * sd * sqrt(1 + 1/n); the card's threshold below 10."""
+    from scipy.stats import t as student_t
+
+    if len(mel) < 10:
+        return fallback
+    z = np.log(np.clip(mel, 1e-6, 1 - 1e-6) / (1 - np.clip(mel, 1e-6, 1 - 1e-6)))
+    bound = z.mean() - student_t.ppf(target, len(z) - 1) * z.std(ddof=1) * math.sqrt(1 + 1 / len(z))
+    return float(1 / (1 + math.exp(-bound)))
+
+
 def candidates(fit_mal: np.ndarray, fit_dx: np.ndarray, fit_ok: np.ndarray, card_soon: float,
                val_mal: np.ndarray, val_dx: np.ndarray, target: float) -> dict[str, float]:
     fit_mal, fit_dx = fit_mal[fit_ok], fit_dx[fit_ok]
@@ -77,6 +90,7 @@ def candidates(fit_mal: np.ndarray, fit_dx: np.ndarray, fit_ok: np.ndarray, card
         "benign_transfer": _quantile_transfer(benign, val_mal[~np.isin(val_dx, MALIGNANT)], card_soon),
         "label_free": _quantile_transfer(fit_mal, val_mal, card_soon),
         "shrinkage": shrink,
+        "logit_normal": _logit_normal(mel, target, card_soon),
     }
 
 

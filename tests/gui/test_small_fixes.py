@@ -85,3 +85,24 @@ def test_after_a_restart_the_first_case_is_selected(qtbot, make_window) -> None:
     w2 = make_window()
     first = w2.queue.ordered_case_ids()[0]
     assert w2.queue.current_case_id() == first and w2.case_panel.case_id == first
+
+
+def test_priority_filters_keep_their_words_in_a_narrow_pane(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    """At 1024 px the count buttons used to shrink to icons and numbers; now they wrap onto two rows and every
+    label stays whole (and clicking one still filters)."""
+    folder = tmp_path / "few"
+    folder.mkdir()
+    for f in small_images(4):
+        shutil.copy2(f, folder / f.name)
+    run_scan(qtbot, window, [folder])
+    q = window.queue
+    for width, rows in ((900, 1), (450, 2)):
+        q.resize(width, 600)
+        q.count_widget.update_counts(window.queue_model.counts, width)
+        assert q.count_widget.rows == rows
+        for state, b in q.count_buttons.items():
+            assert b.text().startswith(state.label), b.text()
+    q.count_buttons[Triage.ROUTINE].click()
+    assert q.filter.text() == Triage.ROUTINE.label and q.count_buttons[Triage.ROUTINE].isChecked()
+    q.count_buttons[Triage.ROUTINE].click()
+    assert q.filter.text() == ""
