@@ -22,6 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from cases.intervals import beta_ppf, clopper_pearson
 from inference.referral import Thresholds
 from inference.vocab import Priority
 
@@ -34,47 +35,6 @@ MIN_OTHERS_FOR_URGENT = 50  # confirmed non-melanomas needed before the urgent c
 MIN_MELANOMAS_TO_CONCLUDE = 20  # below this a sensitivity interval is too wide to act on (said in words)
 CSV_TOLERANCE = 2e-6  # scan CSVs carry 6 decimals: a fitted melanoma must stay referred after rounding
 METHOD_CONFORMAL = "melanoma order statistic (conformal)"
-
-
-def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """The exact (Clopper-Pearson) two-sided interval of a proportion k/n.
-
-    Found by bisection on the binomial tail (log space, math.lgamma), so the app needs no scipy; the tests
-    compare it with scipy.stats.binomtest."""
-    if n <= 0:
-        return 0.0, 1.0
-    if not 0 <= k <= n:
-        raise ValueError(f"k={k} must lie in 0..n={n}")
-    alpha = 1.0 - confidence
-    lo = 0.0 if k == 0 else _bisect(lambda p: _upper_tail(k, n, p) - alpha / 2, increasing=True)
-    hi = 1.0 if k == n else _bisect(lambda p: _lower_tail(k, n, p) - alpha / 2, increasing=False)
-    return lo, hi
-
-
-def _log_pmf(i: int, n: int, p: float) -> float:
-    return (math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
-            + i * math.log(p) + (n - i) * math.log1p(-p))
-
-
-def _lower_tail(k: int, n: int, p: float) -> float:
-    """P(X <= k) for X ~ Binomial(n, p)."""
-    return min(1.0, sum(math.exp(_log_pmf(i, n, p)) for i in range(0, k + 1)))
-
-
-def _upper_tail(k: int, n: int, p: float) -> float:
-    """P(X >= k)."""
-    return min(1.0, sum(math.exp(_log_pmf(i, n, p)) for i in range(k, n + 1)))
-
-
-def _bisect(f, increasing: bool, tol: float = 1e-10) -> float:
-    lo, hi = 1e-15, 1.0 - 1e-15
-    while hi - lo > tol:
-        mid = (lo + hi) / 2
-        if (f(mid) > 0) == increasing:
-            hi = mid
-        else:
-            lo = mid
-    return (lo + hi) / 2
 
 
 @dataclass(frozen=True)
@@ -230,17 +190,9 @@ def melanomas_needed(target: float) -> int:
 
 def coverage_interval(n: int, k: int, confidence: float = 0.80) -> tuple[float, float]:
     """The central interval of the melanoma referral a threshold at the k-th of n melanomas gives on the
-    clinic's future melanomas: it is Beta(n + 1 - k, k) distributed (conformal prediction), found here
-    by bisection on the regularised incomplete beta through the binomial identity."""
-    a, b = n + 1 - k, k
+    clinic's future melanomas: it is Beta(n + 1 - k, k) distributed (conformal prediction)."""
     alpha = (1 - confidence) / 2
-
-    def cdf(x: float) -> float:  # I_x(a, b) = P(Binomial(a + b - 1, x) >= a)
-        return _upper_tail(a, a + b - 1, x)
-
-    lo = _bisect(lambda x: cdf(x) - alpha, increasing=True)
-    hi = _bisect(lambda x: cdf(x) - (1 - alpha), increasing=True)
-    return lo, hi
+    return beta_ppf(alpha, n + 1 - k, k), beta_ppf(1 - alpha, n + 1 - k, k)
 
 
 def conformal_soon(melanoma_scores: Sequence[float], target: float) -> tuple[float | None, int, str]:
