@@ -37,7 +37,8 @@ CARD = ModelCard.load(card_path_for("triage_cnn"))
 CODES = CARD.codes
 
 
-@pytest.mark.parametrize(("k", "n"), [(0, 5), (1, 20), (19, 20), (20, 20), (37, 40), (300, 1000), (7, 7), (4321, 10000)])
+@pytest.mark.parametrize(("k", "n"), [(0, 5), (1, 20), (19, 20), (20, 20), (37, 40), (300, 1000), (7, 7),
+                                      (4321, 10000)])
 def test_clopper_pearson_matches_scipy(k: int, n: int) -> None:
     ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
     lo, hi = clopper_pearson(k, n)
