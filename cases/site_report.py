@@ -60,15 +60,24 @@ def _ks(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(ca - cb)))
 
 
+def validation_referral(thr: Thresholds, val_mel: np.ndarray, val_mal: np.ndarray) -> float | None:
+    """The share of the card's validation images `thr` refers: what an inflow like validation's would give."""
+    if not len(val_mal):
+        return None
+    return float(np.mean([referred(thr, m, s) for m, s in zip(val_mel, val_mal, strict=True)]))
+
+
 def inflow(label: str, p_mel: Sequence[float], p_mal: Sequence[float], thr: Thresholds, val_mel: np.ndarray,
-           val_mal: np.ndarray) -> Inflow:
+           val_mal: np.ndarray, expected: float | None = None) -> Inflow:
     """How this inflow is referred against what the card's validation predicts, with a notice in plain words
-    when it differs by more than SHIFT_POINTS and the difference is outside the exact interval."""
+    when it differs by more than SHIFT_POINTS and the difference is outside the exact interval. `expected`:
+    `validation_referral` when the caller compares several groups under one policy (computed once)."""
     k = sum(referred(thr, m, s) for m, s in zip(p_mel, p_mal, strict=True))
     rate = Rate.of(f"{label}: referred", k, len(p_mal))
     if not len(val_mal) or not len(p_mal):
         return Inflow(label, rate, None, float(np.median(p_mal)) if len(p_mal) else None, None, None)
-    expected = float(np.mean([referred(thr, m, s) for m, s in zip(val_mel, val_mal, strict=True)]))
+    if expected is None:
+        expected = validation_referral(thr, val_mel, val_mal)
     site = np.asarray(p_mal, dtype=float)
     notice = ""
     if len(site) >= MIN_INFLOW and abs(rate.value - expected) > SHIFT_POINTS and not rate.low <= expected <= rate.high:
@@ -154,8 +163,7 @@ def scored(rec: CaseRecord, diagnosis: str) -> Scored | None:
     return None
 
 
-def _point(cases: Sequence[Scored], thr: Thresholds) -> tuple[float | None, float | None]:
-    perf = performance(cases, thr)
+def _point(perf: Performance) -> tuple[float | None, float | None]:
     return perf.benign.value, perf.melanoma.value
 
 
@@ -187,8 +195,10 @@ def build_report(records: Sequence[CaseRecord], outcomes: dict[int, str], cards:
         groups: dict[str, list[int]] = defaultdict(list)  # per device where EXIF names it, else per folder
         for i, r in enumerate(ok):
             groups[f"device {r.result.device}" if r.result.device else f"folder {Path(r.path).parent}"].append(i)
-        folder_inflows = [inflow(name, [mel_of[i] for i in idx], [mal_of[i] for i in idx], thr, val_mel, val_mal)
-                          for name, idx in sorted(groups.items()) if len(idx) >= MIN_INFLOW]
+        expected = validation_referral(thr, val_mel, val_mal)  # once for the clinic and every group
+        folder_inflows = [inflow(name, [mel_of[i] for i in idx], [mal_of[i] for i in idx], thr, val_mel, val_mal,
+                                 expected) for name, idx in sorted(groups.items()) if len(idx) >= MIN_INFLOW]
+        perf = performance(labelled, thr)
         overridden = key in policy.overrides
         origin = "site or clinic setting stored in the app" if overridden else "model card"
         hist = (history or {}).get(key, [])
@@ -196,11 +206,12 @@ def build_report(records: Sequence[CaseRecord], outcomes: dict[int, str], cards:
             origin = f"site fit: {hist[0]['method']}, adopted {hist[0]['set_at']} by {hist[0]['set_by']}"
         reports.append(ModelReport(
             model=key[0], version=key[1], thresholds=thr, policy_origin=origin, n_cases=len(recs),
-            n_outcomes=len(labelled), perf=performance(labelled, thr),
+            n_outcomes=len(labelled), perf=perf,
             site_curve=referral_curve([s.p_malignant for s in assessed], [s.group for s in assessed]),
             validation_curve=referral_curve(list(val_mal), [outcome_group(d) for d in val_dx]),
-            site_point=_point(labelled, thr), validation_point=_point(val_cases, thr) if val_cases else (None, None),
-            inflow=inflow("this clinic", mel_of, mal_of, thr, val_mel, val_mal), folders=folder_inflows,
+            site_point=_point(perf),
+            validation_point=_point(performance(val_cases, thr)) if val_cases else (None, None),
+            inflow=inflow("this clinic", mel_of, mal_of, thr, val_mel, val_mal, expected), folders=folder_inflows,
             proposal=fit_site_thresholds(labelled, card.thresholds, thr, target) if labelled else None,
             history=hist))
     return reports
