@@ -256,12 +256,6 @@ def jpeg_exif(data: bytes) -> bytes | None:
     return None
 
 
-def jpeg_orientation(data: bytes) -> int:
-    """The EXIF orientation (1-8) of a JPEG, from its APP1 segment; 1 when there is none or it is unreadable."""
-    tiff = jpeg_exif(data)
-    return 1 if tiff is None else _exif_orientation(tiff)
-
-
 def exif_device(tiff: bytes | None) -> str:
     """'Make Model' from EXIF IFD0 (tags 0x010F, 0x0110), so a clinic's inflow can be compared per device;
     "" when absent or unreadable. Bounded: at most 64 characters of printable ASCII."""
@@ -306,7 +300,7 @@ def apply_orientation(rgb: np.ndarray, orientation: int) -> np.ndarray:
     return rgb
 
 
-def _decode_turbo(data: bytes, w: int, h: int, reduced: int) -> np.ndarray | None:
+def _decode_turbo(data: bytes, w: int, h: int, reduced: int, orientation: int) -> np.ndarray | None:
     """libjpeg-turbo (simplejpeg) at 1/reduced scale, RGB, EXIF-oriented; None when it cannot (cv2 then tries)."""
     if simplejpeg is None:
         return None
@@ -317,7 +311,6 @@ def _decode_turbo(data: bytes, w: int, h: int, reduced: int) -> np.ndarray | Non
         return None
     if rgb.ndim != 3 or rgb.shape[:2] != (out_h, out_w):
         return None
-    orientation = jpeg_orientation(data)
     return rgb if orientation == 1 else np.ascontiguousarray(apply_orientation(rgb, orientation))
 
 
@@ -358,11 +351,14 @@ def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_rati
     t0 = time.perf_counter() if started is None else started
     fmt, w, h, reduced = decode_plan(data, target_hw, min_ratio)
     buf = np.frombuffer(data, dtype=np.uint8)
-    rgb = _decode_turbo(data, w, h, reduced) if fmt == "jpeg" and not opencv_only else None
+    tiff = jpeg_exif(data) if fmt == "jpeg" else None  # the EXIF block, walked to once: orientation and device
+    device = exif_device(tiff)
+    orientation = 1 if tiff is None else _exif_orientation(tiff)
+    rgb = _decode_turbo(data, w, h, reduced, orientation) if fmt == "jpeg" and not opencv_only else None
     if rgb is not None:
         return DecodedImage(rgb=rgb, format=fmt, width=w, height=h, reduced=reduced,
                             sha256=hashlib.sha256(data).hexdigest(), decode_ms=(time.perf_counter() - t0) * 1000.0,
-                            device=exif_device(jpeg_exif(data)))
+                            device=device)
     if reduced > 1:
         img = cv2.imdecode(buf, _REDUCED[reduced])
     else:
@@ -372,7 +368,6 @@ def decode_bytes(data: bytes, target_hw: tuple[int, int] | None = None, min_rati
         raise ImageError(f"corrupt or truncated {fmt.upper()}: the image data cannot be decoded")
     rgb = _to_rgb8(img)
     digest = hashlib.sha256(data).hexdigest()
-    device = exif_device(jpeg_exif(data)) if fmt == "jpeg" else ""
     return DecodedImage(rgb=rgb, format=fmt, width=w, height=h, reduced=reduced, sha256=digest,
                         decode_ms=(time.perf_counter() - t0) * 1000.0, device=device)
 
