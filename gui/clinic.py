@@ -10,6 +10,7 @@ after Settings (`MainWindow.reload_model`). Files and the whole-store report are
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,38 +185,35 @@ class ClinicCommands(QObject):
                 "Every case of this model in the queue is re-prioritised at once; exports and `dermtriage scan` use "
                 "the same policy. The change is kept in the audit log and can be undone (Return to the model card's "
                 "thresholds).")
-        answer = QMessageBox.question(self.performance, "Adopt the site operating point", text,
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-        try:
-            adopted = adopt_site_policy(self.store, card, p)
-        except StoreError as exc:
-            QMessageBox.warning(self.performance, "Not adopted", f"The policy was not changed: {exc}.")
-            return False
-        self._policy_changed("Site operating point adopted")
-        return adopted
+        return self._change_policy("Adopt the site operating point", text, "Not adopted",
+                                   lambda: adopt_site_policy(self.store, card, p), "Site operating point adopted")
 
     def reset(self, report: ModelReport) -> bool:
         """Back to the card's thresholds (audited), after a confirmation."""
         card = self._card(report)
         if card is None or not self._can_change_policy():
             return False
-        answer = QMessageBox.question(
-            self.performance, "Return to the model card's thresholds",
-            f"Return {report.model} {report.version} to the model card's thresholds (urgent "
-            f"{card.thresholds.urgent:.2%}, soon {card.thresholds.soon:.2%})?\n\nNow in force: urgent "
-            f"{report.thresholds.urgent:.2%}, soon {report.thresholds.soon:.2%} ({report.policy_origin}).",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        text = (f"Return {report.model} {report.version} to the model card's thresholds (urgent "
+                f"{card.thresholds.urgent:.2%}, soon {card.thresholds.soon:.2%})?\n\nNow in force: urgent "
+                f"{report.thresholds.urgent:.2%}, soon {report.thresholds.soon:.2%} ({report.policy_origin}).")
+        return self._change_policy("Return to the model card's thresholds", text, "Not changed",
+                                   lambda: set_policy(self.store, card, None), "Back to the model card's thresholds")
+
+    def _change_policy(self, title: str, question: str, refused_title: str, write: Callable[[], bool],
+                       done: str) -> bool:
+        """Ask `question`; on Yes run the audited `write`, then re-prioritise the queue. A write the store
+        refuses (read-only, full disk) is said and changes nothing."""
+        answer = QMessageBox.question(self.performance, title, question,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:
             return False
         try:
-            changed = set_policy(self.store, card, None)
+            changed = write()
         except StoreError as exc:
-            QMessageBox.warning(self.performance, "Not changed", f"The policy was not changed: {exc}.")
+            QMessageBox.warning(self.performance, refused_title, f"The policy was not changed: {exc}.")
             return False
-        self._policy_changed("Back to the model card's thresholds")
+        self._policy_changed(done)
         return changed
 
     def _policy_changed(self, what: str) -> None:
