@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cases.site import BENIGN, MALIGNANT
-from inference.errors import ImageError
-from inference.files import read_bytes
+from inference.errors import NamedFileError
+from inference.files import read_named_file
 
 SOURCES = ("histopathology", "clinical follow-up", "expert consensus")
 UNSPECIFIED = "unspecified"
@@ -60,17 +60,17 @@ class Outcome:
         return f"{self.diagnosis} ({extra})" if extra else self.diagnosis
 
 
-def read_csv_rows(path: str | Path, max_bytes: int = MAX_OUTCOMES_BYTES) -> list[dict[str, str]]:
-    """Rows of a CSV a user named, through the guarded reader (regular file, size and time bounds), with
-    lower-cased, stripped column names; a BOM from a spreadsheet is dropped."""
+def read_csv_rows(path: str | Path, max_bytes: int = MAX_OUTCOMES_BYTES,
+                  what: str = "CSV file") -> list[dict[str, str]]:
+    """Rows of a CSV a user named, through the one guarded path for named files (regular file, size and time
+    bounds: a bigger file is refused before it is read), with lower-cased, stripped column names; a BOM from
+    a spreadsheet is dropped."""
     try:
-        data = read_bytes(path, timeout_s=READ_TIMEOUT_S)
-    except ImageError as exc:
-        raise OutcomeFileError(f"{path}: {exc}") from exc
+        data = read_named_file(path, what, max_bytes=max_bytes, timeout_s=READ_TIMEOUT_S)
+    except NamedFileError as exc:
+        raise OutcomeFileError(str(exc)) from exc
     except OSError as exc:
         raise OutcomeFileError(f"{path}: {exc.strerror or exc}") from exc
-    if len(data) > max_bytes:
-        raise OutcomeFileError(f"{path}: {len(data) / 1e6:.0f} MB is too large for a CSV of this kind")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from cases.outcomes import OutcomeFileError, normalise_diagnosis, read_csv_rows
-from cases.policy import adopt_site_policy, set_policy, shipped_cards
+from cases.policy import adopt_site_policy, policy_thresholds, read_store_override, set_policy, shipped_cards
 from cases.site import DEFAULT_TARGET, Scored, fit_site_thresholds
 from cases.store import Store, StoreError
 from inference.card import DEFAULT_MODEL, ModelCard
@@ -57,7 +58,7 @@ def _card(name: str, version: str | None = None) -> ModelCard | None:
 def load_fit_cases(results: Path, outcomes: Path) -> tuple[ModelCard, list[Scored], list[str]]:
     """Match outcome rows to scan rows (by sha256, else path) -> the model and its scored cases, and the
     outcome rows that matched nothing (reported, not fatal). Raises ValueError for unusable files."""
-    rows = read_csv_rows(results, max_bytes=MAX_RESULTS_BYTES)
+    rows = read_csv_rows(results, max_bytes=MAX_RESULTS_BYTES, what="results CSV")
     if not rows or "status" not in rows[0] or "p_mel" not in rows[0]:
         raise ValueError(f"{results} is not a `dermtriage scan` CSV (no status / p_mel columns)")
     models = {(r.get("model", ""), r.get("model_version", "")) for r in rows if r.get("model")}
@@ -69,7 +70,7 @@ def load_fit_cases(results: Path, outcomes: Path) -> tuple[ModelCard, list[Score
         raise LookupError(f"{results} was made by {name} {version}, which is not a shipped model of this app")
     by_sha = {r["sha256"].lower(): r for r in rows if r.get("sha256")}
     by_path = {r["path"]: r for r in rows if r.get("path")}
-    out_rows = read_csv_rows(outcomes)
+    out_rows = read_csv_rows(outcomes, what="outcomes CSV")
     if not out_rows or "diagnosis" not in out_rows[0] or not ({"sha256", "path"} & set(out_rows[0])):
         raise ValueError(f"{outcomes} needs a `diagnosis` column and `sha256` and/or `path`")
     cases, unmatched, unknown, seen = [], [], [], set()
@@ -130,11 +131,9 @@ def _fit(args: argparse.Namespace) -> int:
     except (ValueError, OutcomeFileError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from cases.policy import policy_thresholds, read_store_override
-
     try:
         current = policy_thresholds(card, read_store_override(store_path_without_creating(), card))
-    except Exception:  # noqa: BLE001 - an unreadable store: the card's policy is the baseline
+    except sqlite3.Error:  # an unreadable store: the card's policy is the baseline the proposal is set against
         current = card.thresholds
     proposal = fit_site_thresholds(cases, card.thresholds, current, args.target)
     if unmatched:
