@@ -59,10 +59,6 @@ def export_target_problem(path: str | Path, originals: Iterable[str] = ()) -> st
     return ""
 
 
-def _none(_name: str, _version: str) -> None:
-    return None
-
-
 def safe_text(value: str) -> str:
     """Free text typed by users could start a spreadsheet formula; a leading quote keeps it text."""
     return "'" + value if value.startswith(_FORMULA_START) else value
@@ -88,6 +84,7 @@ def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[
         writer.writeheader()
         for rec in records:
             res = rec.result
+            thr = thresholds(res.model_name, res.model_version) if thresholds is not None else None
             row = res.csv_row(codes)
             row.update(
                 {
@@ -100,8 +97,7 @@ def export_csv(records: Iterable[CaseRecord], path: str | Path, codes: Sequence[
                     "priority_rule": res.priority_rule,
                     "model": res.model_name,
                     "model_version": res.model_version,
-                    "policy": policy_label(thr) if (thr := (thresholds or _none)(res.model_name,
-                                                                                 res.model_version)) else "",
+                    "policy": policy_label(thr) if thr is not None else "",
                     "sha256": rec.sha256 or "",
                     "width": res.width or "",
                     "height": res.height or "",
