@@ -175,7 +175,7 @@ class CaseCommands(QObject):
         card = self.card()
         try:
             policy = self.model.policy
-            n = export_csv(recs, path, card.codes if card else None, self.store.outcomes(), self.current_model(),
+            n = export_csv(recs, path, card.codes if card else None, self.model.outcomes, self.current_model(),
                            policy.thresholds if policy is not None else None)
         except OSError as exc:
             QMessageBox.warning(self.window, "Export failed", f"The CSV could not be written:\n{exc}")
@@ -213,7 +213,7 @@ class CaseCommands(QObject):
         card = self.card()
         try:
             export_pdf(rec, path, {c.code: c.name for c in card.classes} if card else {}, self._training_data(rec),
-                       self.store.outcomes().get(rec.id), clinic_lines(self.store, rec),
+                       self.model.outcomes.get(rec.id), clinic_lines(self.model, rec),
                        result_notice(rec.result.model_name, rec.result.model_version, self.current_model()))
         except OSError as exc:
             QMessageBox.warning(self.window, "Export failed", html.escape(str(exc)))

@@ -15,10 +15,11 @@ from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, Q
 
 from cases.policy import triage_state
 from cases.records import CaseRecord
-from cases.store import Store, current_user
+from cases.store import current_user
 from cases.vocab import DISCLAIMER, INTENDED_USE_TITLE, UNASSIGNED, intended_use
 from gui.heatmap import legend_image, with_heatmap
 from gui.image_loader import load_scaled
+from gui.queue_model import QueueModel
 
 
 def full_time(iso: str) -> str:
@@ -37,15 +38,24 @@ HEATMAP_LEGEND = ("Legend (bar above): clear = the least evidence in this image,
                   "activation map: not a lesion outline and not a probability.")
 
 
-def clinic_lines(store: Store, rec: CaseRecord) -> list[str]:
+def clinic_lines(queue: QueueModel, rec: CaseRecord) -> list[str]:
     """"This clinic's figures" for the model version that analysed `rec` (ModelReport.lines), or [] while
-    the clinic has no confirmed outcome: without outcomes there are no figures of its own to show."""
-    if not store.outcomes():
+    the clinic has no confirmed outcome: without outcomes there are no figures of its own to show.
+
+    From the queue's own mirror of the store (records under the policy in force, outcomes): the PDF is
+    written on the GUI thread, so it neither re-reads every case from the database nor reports on model
+    versions the PDF is not about."""
+    if not queue.outcomes or queue.policy is None:
         return []
-    from cases.site_report import store_report
+    from cases.policy import shipped_cards
+    from cases.site_report import build_report
 
     key = (rec.result.model_name, rec.result.model_version)
-    return next((r.lines() for r in store_report(store) if (r.model, r.version) == key), [])
+    cards = [c for c in shipped_cards() if (c.name, c.version) == key]
+    records = [r for r in queue.records() if (r.result.model_name, r.result.model_version) == key]
+    reports = build_report(records, {cid: v[0] for cid, v in queue.outcomes.items()}, cards, queue.policy,
+                           history={key: queue.store.policy_history(*key)})
+    return reports[0].lines() if reports else []
 
 
 def _outcome_html(outcome: tuple[str, str, str, str] | None, class_names: dict[str, str]) -> str:

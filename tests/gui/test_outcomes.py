@@ -130,7 +130,7 @@ def test_pdf_without_outcomes_has_no_clinic_section(qtbot, make_window, tmp_path
     ids = seed_clinic(tmp_path / "clinic", n_mel=1, n_nv=1, n_bcc=0, n_open=1, outcomes=False)
     window = make_window()
     rec = window.queue_model.record(ids["open"][0])
-    assert clinic_lines(window.store, rec) == []
+    assert clinic_lines(window.queue_model, rec) == []
     text = report_html(rec, {}, has_image=False)
     assert "none recorded yet" in text and "This clinic" not in text
 
