@@ -14,7 +14,6 @@ import numpy as np
 from cases.policy import TriagePolicy
 from cases.records import CaseRecord
 from cases.site import (
-    BENIGN,
     DEFAULT_TARGET,
     Performance,
     Rate,
@@ -163,6 +162,31 @@ def scored(rec: CaseRecord, diagnosis: str) -> Scored | None:
     return None
 
 
+def validation_scores(card: ModelCard) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The card's pooled validation scores (P(mel), P(malignant), diagnosis): empty without them."""
+    vs = card.doc.thresholds.validation_scores if card.doc else None
+    return (np.asarray(vs.p_mel if vs else (), dtype=float), np.asarray(vs.p_malignant if vs else (), dtype=float),
+            list(vs.dx) if vs else [])
+
+
+def assessed_scores(records: Sequence[CaseRecord]) -> tuple[list[CaseRecord], list[float], list[float]]:
+    """The records the model assessed, with their P(mel) and P(malignant), in the same order."""
+    ok = [r for r in records if r.result.status == Status.OK and r.result.probabilities]
+    return (ok, [float(r.result.probabilities.get("mel", 0.0)) for r in ok],
+            [float(r.result.malignant_score or 0.0) for r in ok])
+
+
+def clinic_notice(records: Sequence[CaseRecord], card: ModelCard, thr: Thresholds) -> str:
+    """The label-free notice for `card`'s model over these records ("" when too few or nothing to say): what
+    the window's status bar says after every scan, from the stored probabilities alone."""
+    key = (card.name, card.version)
+    _, mel_of, mal_of = assessed_scores([r for r in records if (r.result.model_name, r.result.model_version) == key])
+    val_mel, val_mal, _ = validation_scores(card)
+    if len(mal_of) < MIN_INFLOW or not len(val_mal):
+        return ""
+    return inflow("this clinic", mel_of, mal_of, thr, val_mel, val_mal).notice
+
+
 def _point(perf: Performance) -> tuple[float | None, float | None]:
     return perf.benign.value, perf.melanoma.value
 
@@ -184,14 +208,9 @@ def build_report(records: Sequence[CaseRecord], outcomes: dict[int, str], cards:
             continue
         labelled = [s for r in recs if r.id in outcomes and (s := scored(r, outcomes[r.id])) is not None]
         assessed = [s for s in labelled if s.assessed]
-        vs = card.doc.thresholds.validation_scores if card.doc else None
-        val_mel = np.asarray(vs.p_mel if vs else (), dtype=float)
-        val_mal = np.asarray(vs.p_malignant if vs else (), dtype=float)
-        val_dx = list(vs.dx) if vs else []
+        val_mel, val_mal, val_dx = validation_scores(card)
         val_cases = [Scored(float(m), float(s), d) for m, s, d in zip(val_mel, val_mal, val_dx, strict=True)]
-        ok = [r for r in recs if r.result.status == Status.OK and r.result.probabilities]
-        mel_of = [float(r.result.probabilities.get("mel", 0.0)) for r in ok]
-        mal_of = [float(r.result.malignant_score or 0.0) for r in ok]
+        ok, mel_of, mal_of = assessed_scores(recs)
         groups: dict[str, list[int]] = defaultdict(list)  # per device where EXIF names it, else per folder
         for i, r in enumerate(ok):
             groups[f"device {r.result.device}" if r.result.device else f"folder {Path(r.path).parent}"].append(i)
@@ -229,4 +248,4 @@ def store_report(store: Store, cards: Sequence[ModelCard] | None = None,
     return build_report(records, outcomes, cards, policy, target, history)
 
 
-__all__ = ["BENIGN", "Inflow", "ModelReport", "build_report", "inflow", "store_report"]
+__all__ = ["Inflow", "ModelReport", "build_report", "clinic_notice", "inflow", "store_report"]

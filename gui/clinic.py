@@ -14,14 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QToolButton
 
 from cases.outcomes import CaseKey, ImportPlan, Outcome, plan_import, read_csv_rows
 from cases.policy import adopt_site_policy, set_policy, shipped_cards
-from cases.site_report import MIN_INFLOW, ModelReport, inflow, store_report
+from cases.site_report import ModelReport, clinic_notice, store_report
 from cases.store import Store, StoreError
 from gui.actions import bind
 from gui.background import Background
@@ -268,17 +267,7 @@ def inflow_notice(window: MainWindow) -> str:
     card = window.current_card()
     policy = window.queue_model.policy
     thr = policy.thresholds(card.name, card.version) if policy is not None and card is not None else None
-    vs = card.doc.thresholds.validation_scores if card is not None and card.doc else None
-    if thr is None or vs is None or not vs.p_malignant:
-        return ""
-    ok = [r.result for r in window.queue_model.records() if r.result.ok and r.result.probabilities
-          and (r.result.model_name, r.result.model_version) == (card.name, card.version)]
-    if len(ok) < MIN_INFLOW:
-        return ""
-    got = inflow("this clinic", [float(r.probabilities.get("mel", 0.0)) for r in ok],
-                 [float(r.malignant_score or 0.0) for r in ok], thr, np.asarray(vs.p_mel, dtype=float),
-                 np.asarray(vs.p_malignant, dtype=float))
-    return got.notice
+    return "" if thr is None else clinic_notice(window.queue_model.records(), card, thr)
 
 
 def _inflow_label(window: MainWindow, clinic: ClinicCommands) -> QLabel:
